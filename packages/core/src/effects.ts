@@ -1,0 +1,42 @@
+/** Send a step's command or a compensation to the worker that implements it. */
+export interface DispatchEffect {
+  readonly type: 'dispatch';
+  /** Unique per attempt: `<instance>/<step>/<kind>/<attempt>`. The broker's dedup id. */
+  readonly id: string;
+  /** Stable across attempts: `<instance>/<step>/<kind>`. The worker's idempotency key. */
+  readonly key: string;
+  readonly kind: 'action' | 'compensation';
+  readonly saga: string;
+  readonly instanceId: string;
+  readonly step: string;
+  /** The operation a worker implements: the step name, or the compensation name. */
+  readonly operation: string;
+  readonly attempt: number;
+  /** The command, encoded by its codec (JSON). */
+  readonly command: unknown;
+}
+
+/** Arm a durable timer; when it fires, the engine feeds `{ type: 'timer', timerId }` back in. */
+export interface ScheduleEffect {
+  readonly type: 'schedule';
+  readonly instanceId: string;
+  readonly timerId: string;
+  readonly dueAt: number;
+}
+
+/** Disarm a timer the machine no longer waits for. */
+export interface CancelEffect {
+  readonly type: 'cancel';
+  readonly instanceId: string;
+  readonly timerId: string;
+}
+
+/** Something the engine carries out after the events that decided it are appended. */
+export type Effect = DispatchEffect | ScheduleEffect | CancelEffect;
+
+/** Effect ids are derived from their cause, so a re-dispatch is recognisable. */
+export const effectKey = (instanceId: string, step: string, kind: DispatchEffect['kind']): string => `${instanceId}/${step}/${kind}`;
+export const effectId = (instanceId: string, step: string, kind: DispatchEffect['kind'], attempt: number): string =>
+  `${effectKey(instanceId, step, kind)}/${attempt}`;
+/** Timer ids are derived from the revision of the event that scheduled them. */
+export const timerId = (instanceId: string, revision: number): string => `${instanceId}/timer/${revision}`;

@@ -1,0 +1,37 @@
+export { decodeWith, formatProblems, type DecodeProblem } from './codec.js';
+export { decide, replay, effectOf, type Decision, type ReplyOutcome, type SagaInput } from './decider.js';
+export { effectId, effectKey, timerId, type CancelEffect, type DispatchEffect, type Effect, type ScheduleEffect } from './effects.js';
+export { sagaError, type SagaError } from './errors.js';
+export { contextOf, isInFlight, outstandingEffects, statusOf, type InstanceState, type TimerRecord } from './instance-state.js';
+export { createRegistry, type SagaRegistry } from './registry.js';
+export { backoffDelay, defaultCompensationRetry, defaultStepRetry, type RetryPolicy } from './retry-policy.js';
+export {
+  interventionActions,
+  nextCompensation,
+  type InterventionAction,
+  type SagaContext,
+  type SagaFailure,
+  type SagaMachineEvent,
+  type StepError,
+} from './saga-context.js';
+export {
+  saga,
+  SagaBuilder,
+  defaultTimeoutMs,
+  type AnySagaDefinition,
+  type AnyStep,
+  type Codec,
+  type CompensationSpec,
+  type FlowItem,
+  type ParallelGroup,
+  type SagaDefinition,
+  type Step,
+  type StepContext,
+  type StepSpec,
+} from './saga-definition.js';
+export { SagaEvent, InputEvent, DecisionEvent, isInputEvent, sagaEventTypes, type SagaEventType } from './saga-events.js';
+export { machineKit, sagaMachineId, statusTags, type MachineKit, type TimerPurpose } from './saga-machine.js';
+export { isSagaStatus, isTerminal, sagaStatuses, terminalStatuses, type SagaStatus } from './status.js';
+export * from './event-store.js';
+export { summaryOf } from './instance-state.js';
+export { decodeRecorded, decodeStream, encodeEvent } from './recorded.js';

@@ -1,0 +1,85 @@
+/** Failure reported for a step attempt. `retryable` is decided when the failure is recorded. */
+export interface StepError {
+  readonly code: string;
+  readonly message: string;
+  readonly retryable: boolean;
+}
+
+/** Why a saga stopped moving forward. */
+export interface SagaFailure {
+  readonly step: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The extended state of every saga machine. Plain data, rebuilt by replay, never stored. */
+export interface SagaContext {
+  readonly instanceId: string;
+  readonly input: unknown;
+  /** Decoded replies of completed steps. */
+  readonly replies: Readonly<Record<string, unknown>>;
+  /** Attempts dispatched so far per step; attempt numbers are never reused. */
+  readonly attempts: Readonly<Record<string, number>>;
+  /** Attempt number up to which a step may still be dispatched (raised by an operator retry). */
+  readonly budget: Readonly<Record<string, number>>;
+  /** Forward steps with an attempt in flight, and that attempt's number. */
+  readonly inFlight: Readonly<Record<string, number>>;
+  readonly compensationAttempts: Readonly<Record<string, number>>;
+  readonly compensationBudget: Readonly<Record<string, number>>;
+  /** The compensation in flight, if any. */
+  readonly compensating: { readonly step: string; readonly attempt: number } | null;
+  /** Steps that completed or may have (timed out), oldest first: compensated newest first. */
+  readonly toCompensate: readonly string[];
+  /** Steps whose compensation is done (or resolved by hand), in order. */
+  readonly compensated: readonly string[];
+  /** Parallel groups in which a branch failed. */
+  readonly failedGroups: readonly string[];
+  readonly failure: SagaFailure | null;
+}
+
+/** What a saga machine is created with. */
+export interface SagaMachineInput {
+  readonly instanceId: string;
+  readonly input: unknown;
+}
+
+/** Operator actions understood by saga machines. */
+export const interventionActions = ['abort', 'retry', 'skip'] as const;
+/** One of {@link interventionActions}. */
+export type InterventionAction = (typeof interventionActions)[number];
+
+/** Events a saga machine reacts to (besides its own delayed `xstate.after.*` events). */
+export type SagaMachineEvent =
+  | { readonly type: 'step.succeeded'; readonly step: string; readonly attempt: number; readonly reply: unknown }
+  | { readonly type: 'step.failed'; readonly step: string; readonly attempt: number; readonly error: StepError }
+  | { readonly type: 'compensation.succeeded'; readonly step: string; readonly attempt: number }
+  | { readonly type: 'compensation.failed'; readonly step: string; readonly attempt: number; readonly error: StepError }
+  | { readonly type: `operator.${InterventionAction}`; readonly step?: string; readonly by: string; readonly reason: string };
+
+/** The initial context of an instance. */
+export function initialContext(input: SagaMachineInput): SagaContext {
+  return {
+    instanceId: input.instanceId,
+    input: input.input,
+    replies: {},
+    attempts: {},
+    budget: {},
+    inFlight: {},
+    compensationAttempts: {},
+    compensationBudget: {},
+    compensating: null,
+    toCompensate: [],
+    compensated: [],
+    failedGroups: [],
+    failure: null,
+  };
+}
+
+/** The step whose compensation runs next: newest first, once each. */
+export function nextCompensation(context: SagaContext): string | undefined {
+  for (let i = context.toCompensate.length - 1; i >= 0; i--) {
+    const step = context.toCompensate[i];
+    if (step !== undefined && !context.compensated.includes(step)) return step;
+  }
+  return undefined;
+}
