@@ -1,0 +1,268 @@
+import * as E from 'fp-ts/lib/Either.js';
+import {
+  decide,
+  decodeStream,
+  encodeEvent,
+  isTerminal,
+  noStream,
+  outstandingEffects,
+  replay,
+  sagaError,
+  summaryOf,
+  WrongExpectedRevisionError,
+  type DispatchEffect,
+  type Effect,
+  type EventStore,
+  type InstanceState,
+  type InstanceSummary,
+  type InterventionAction,
+  type SagaError,
+  type SagaInput,
+  type SagaRegistry,
+} from '@sagaflow/core';
+import { AppendBatcher } from './append-batcher.js';
+import { InstanceMailbox } from './instance-mailbox.js';
+import { systemClock, TimerService, type Clock } from './timer-service.js';
+import type { Reply, Transport } from './transport.js';
+
+/** Where the engine reports what it does; the default writes warnings and errors to stderr. */
+export interface EngineLog {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+}
+
+/** What an engine runs on. */
+export interface EngineOptions {
+  readonly store: EventStore;
+  readonly registry: SagaRegistry;
+  readonly transport: Transport;
+  readonly clock?: Clock;
+  readonly log?: EngineLog;
+  /** Times a decision is retried after losing a concurrent append (default 10). */
+  readonly maxConflictRetries?: number;
+  /** Delay before a dispatch the transport refused is tried again (default 1000 ms). */
+  readonly redispatchDelayMs?: number;
+}
+
+/** Counts of what recovery found and did. */
+export interface RecoveryReport {
+  readonly instances: number;
+  readonly redispatched: number;
+  readonly timersArmed: number;
+  readonly failed: number;
+}
+
+const quietLog: EngineLog = {
+  info: () => undefined,
+  warn: (message) => process.stderr.write(`sagaflow: ${message}\n`),
+  error: (message) => process.stderr.write(`sagaflow: ${message}\n`),
+};
+
+/**
+ * The runtime loop: decide (pure), append with the expected revision, then act.
+ * Inputs of one instance are handled one at a time; instances proceed concurrently and their
+ * appends share commits. State is kept in memory between inputs and rebuilt from the log on a
+ * cold load or after a lost race.
+ */
+export class Engine {
+  private readonly clock: Clock;
+  private readonly log: EngineLog;
+  private readonly timers: TimerService;
+  private readonly appends: AppendBatcher;
+  private readonly mailbox = new InstanceMailbox();
+  private readonly cache = new Map<string, InstanceState>();
+  private readonly retryTimers = new Set<ReturnType<typeof setTimeout>>();
+  private running = false;
+  private conflicts = 0;
+
+  constructor(private readonly options: EngineOptions) {
+    this.clock = options.clock ?? systemClock;
+    this.log = options.log ?? quietLog;
+    this.timers = new TimerService(this.clock, (instanceId, timerId) => this.onTimer(instanceId, timerId));
+    this.appends = new AppendBatcher(options.store);
+  }
+
+  /** Starts listening for replies and resumes every unfinished instance. */
+  async start(): Promise<RecoveryReport> {
+    this.running = true;
+    await this.options.transport.listen((reply) => this.onReply(reply));
+    return this.recover();
+  }
+
+  /** Stops timers and waits for inputs in progress; the store and transport stay open (their owner closes them). */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.timers.stop();
+    for (const timer of this.retryTimers) clearTimeout(timer);
+    this.retryTimers.clear();
+    await this.mailbox.idle();
+  }
+
+  /** Starts a saga instance. Fails with InvalidInput, UnknownSaga or InstanceExists. */
+  startSaga(saga: string, instanceId: string, input: unknown): Promise<E.Either<SagaError, InstanceSummary>> {
+    return this.submit(instanceId, { type: 'start', saga, instanceId, input });
+  }
+
+  /** Records an operator's intervention; refused when the instance's state does not allow it. */
+  intervene(
+    instanceId: string,
+    action: InterventionAction,
+    by: string,
+    reason: string,
+    step?: string,
+  ): Promise<E.Either<SagaError, InstanceSummary>> {
+    return this.submit(instanceId, { type: 'intervene', action, by, reason, ...(step === undefined ? {} : { step }) });
+  }
+
+  /** The current state of an instance, loaded from the log if not in memory. */
+  async inspect(instanceId: string): Promise<E.Either<SagaError, InstanceState>> {
+    const state = await this.load(instanceId);
+    if (E.isLeft(state)) return state;
+    return state.right === null ? E.left(sagaError.instanceNotFound(instanceId)) : E.right(state.right);
+  }
+
+  /** Appends lost to a concurrent writer and decided again. */
+  get conflictsResolved(): number {
+    return this.conflicts;
+  }
+
+  /** Instances held in memory (non-terminal ones). */
+  get cachedInstances(): number {
+    return this.cache.size;
+  }
+
+  /** Decides one input for one instance, appends its events, then carries out its effects. */
+  submit(instanceId: string, input: SagaInput): Promise<E.Either<SagaError, InstanceSummary>> {
+    return this.mailbox.run(instanceId, () => this.process(instanceId, input));
+  }
+
+  private async process(instanceId: string, input: SagaInput): Promise<E.Either<SagaError, InstanceSummary>> {
+    const maxRetries = this.options.maxConflictRetries ?? 10;
+    for (let attempt = 0; ; attempt++) {
+      const loaded = await this.load(instanceId);
+      if (E.isLeft(loaded)) return loaded;
+      const state = loaded.right;
+      const decision = decide(this.options.registry, state, input, this.clock.now());
+      if (E.isLeft(decision)) return decision;
+      const next = decision.right.state;
+      if (next === null) return E.left(sagaError.instanceNotFound(instanceId));
+      if (decision.right.events.length === 0) return E.right(summaryOf(next));
+      const result = await this.appends.append({
+        instanceId,
+        expectedRevision: state?.revision ?? noStream,
+        events: decision.right.events.map(encodeEvent),
+        summary: summaryOf(next),
+      });
+      if (result instanceof WrongExpectedRevisionError) {
+        this.cache.delete(instanceId);
+        this.conflicts++;
+        if (attempt >= maxRetries) throw result;
+        continue;
+      }
+      if (isTerminal(next.status)) this.cache.delete(instanceId);
+      else this.cache.set(instanceId, next);
+      this.act(decision.right.effects);
+      return E.right(summaryOf(next));
+    }
+  }
+
+  private async load(instanceId: string): Promise<E.Either<SagaError, InstanceState | null>> {
+    const cached = this.cache.get(instanceId);
+    if (cached !== undefined) return E.right(cached);
+    const recorded = await this.options.store.readStream(instanceId);
+    if (recorded.length === 0) return E.right(null);
+    const events = decodeStream(recorded);
+    if (E.isLeft(events)) return events;
+    return replay(this.options.registry, instanceId, events.right);
+  }
+
+  private act(effects: readonly Effect[]): void {
+    for (const effect of effects) {
+      switch (effect.type) {
+        case 'dispatch':
+          this.dispatch(effect);
+          break;
+        case 'schedule':
+          if (this.running) this.timers.arm(effect.instanceId, effect.timerId, effect.dueAt);
+          break;
+        case 'cancel':
+          this.timers.disarm(effect.timerId);
+          break;
+      }
+    }
+  }
+
+  /** Hands a command to the transport; if refused, tries again later while it is still awaited. */
+  private dispatch(effect: DispatchEffect): void {
+    this.options.transport.dispatch(effect).catch((error: unknown) => {
+      this.log.warn(`dispatch of ${effect.id} failed, will retry: ${error instanceof Error ? error.message : String(error)}`);
+      if (!this.running) return;
+      const timer = setTimeout(() => {
+        this.retryTimers.delete(timer);
+        const state = this.cache.get(effect.instanceId);
+        const stillAwaited = state !== undefined && outstandingEffects(state).some((e) => e.type === 'dispatch' && e.id === effect.id);
+        if (this.running && stillAwaited) this.dispatch(effect);
+      }, this.options.redispatchDelayMs ?? 1000);
+      this.retryTimers.add(timer);
+    });
+  }
+
+  private async onReply(reply: Reply): Promise<void> {
+    const result = await this.submit(reply.instanceId, { type: 'reply', effectId: reply.effectId, outcome: reply.outcome });
+    if (E.isLeft(result)) this.log.error(`reply ${reply.effectId} rejected: ${result.left.message}`);
+  }
+
+  private onTimer(instanceId: string, timerId: string): void {
+    this.submit(instanceId, { type: 'timer', timerId }).then(
+      (result) => {
+        if (E.isLeft(result)) this.log.error(`timer ${timerId} of ${instanceId}: ${result.left.message}`);
+      },
+      (error: unknown) => {
+        this.log.error(`timer ${timerId} of ${instanceId} failed, re-arming: ${error instanceof Error ? error.message : String(error)}`);
+        if (this.running) this.timers.arm(instanceId, timerId, this.clock.now() + (this.options.redispatchDelayMs ?? 1000));
+      },
+    );
+  }
+
+  /** Loads every unfinished instance and carries out what it still waits for. */
+  private async recover(): Promise<RecoveryReport> {
+    let instances = 0;
+    let redispatched = 0;
+    let timersArmed = 0;
+    let failed = 0;
+    let after: { updatedAt: number; instanceId: string } | undefined;
+    for (;;) {
+      const page = await this.options.store.listInstances({
+        statuses: ['pending', 'running', 'compensating', 'stuck'],
+        limit: 500,
+        ...(after === undefined ? {} : { after }),
+      });
+      for (const summary of page) {
+        const loaded = await this.mailbox.run(summary.instanceId, async () => {
+          const state = await this.load(summary.instanceId);
+          if (E.isRight(state) && state.right !== null && !isTerminal(state.right.status)) {
+            this.cache.set(summary.instanceId, state.right);
+            const effects = outstandingEffects(state.right);
+            this.act(effects);
+            for (const effect of effects) {
+              if (effect.type === 'dispatch') redispatched++;
+              else timersArmed++;
+            }
+          }
+          return state;
+        });
+        instances++;
+        if (E.isLeft(loaded)) {
+          failed++;
+          this.log.error(`instance ${summary.instanceId} not resumed: ${loaded.left.message}`);
+        }
+      }
+      const last = page[page.length - 1];
+      if (last === undefined || page.length < 500) break;
+      after = { updatedAt: last.updatedAt, instanceId: last.instanceId };
+    }
+    if (instances > 0) this.log.info(`resumed ${instances} instance(s): ${redispatched} dispatch(es) repeated, ${timersArmed} timer(s) armed`);
+    return { instances, redispatched, timersArmed, failed };
+  }
+}

@@ -1,0 +1,58 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/** A child process running a TypeScript entry with tsx, its output collected line by line. */
+export interface Child {
+  readonly process: ChildProcess;
+  readonly lines: string[];
+  readonly stderr: string[];
+  /** Resolves with the first stdout line matching `pattern`, rejecting if the process exits first. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<string>;
+  /** Resolves with the exit code (or signal name). */
+  readonly exited: Promise<number | string>;
+}
+
+/** Starts `node --import tsx <script> ...args` from the repository root. */
+export function spawnTs(script: string, args: readonly string[]): Child {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  const stderr: string[] = [];
+  const listeners = new Set<(line: string) => void>();
+  let buffer = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    buffer += chunk;
+    const parts = buffer.split('\n');
+    buffer = parts.pop() ?? '';
+    for (const line of parts) {
+      lines.push(line);
+      for (const listener of listeners) listener(line);
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => stderr.push(chunk));
+  const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? -1)));
+  return {
+    process: child,
+    lines,
+    stderr,
+    exited,
+    waitFor: (pattern, timeoutMs = 60_000) =>
+      new Promise((resolve, reject) => {
+        const seen = lines.find((line) => pattern.test(line));
+        if (seen !== undefined) return resolve(seen);
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${String(pattern)}; stderr: ${stderr.join('')}`)), timeoutMs);
+        const listener = (line: string): void => {
+          if (!pattern.test(line)) return;
+          clearTimeout(timer);
+          listeners.delete(listener);
+          resolve(line);
+        };
+        listeners.add(listener);
+        void exited.then((code) => {
+          clearTimeout(timer);
+          reject(new Error(`process exited (${String(code)}) before ${String(pattern)}; stderr: ${stderr.join('')}`));
+        });
+      }),
+  };
+}
