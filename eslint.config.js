@@ -29,6 +29,10 @@ export default tseslint.config(
       'no-restricted-imports': ['error', {
         patterns: [{ group: ioModules, message: 'packages/core is pure: no I/O modules (ARCHITECTURE.md, "No I/O in the core").' }],
       }],
+      'no-restricted-properties': ['error',
+        { object: 'Date', property: 'now', message: 'packages/core is pure: time is an input (the `now` argument).' },
+        { object: 'Math', property: 'random', message: 'packages/core is deterministic: derive jitter from the decision (see retry-policy.ts).' },
+      ],
       'no-restricted-globals': ['error',
         { name: 'process', message: 'packages/core is pure: no process access.' },
         { name: 'fetch', message: 'packages/core is pure: no network access.' },

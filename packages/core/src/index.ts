@@ -35,3 +35,5 @@ export { isSagaStatus, isTerminal, sagaStatuses, terminalStatuses, type SagaStat
 export * from './event-store.js';
 export { summaryOf } from './instance-state.js';
 export { decodeRecorded, decodeStream, encodeEvent } from './recorded.js';
+export { createMemoryEventStore, type MemoryEventStoreOptions } from './memory-event-store.js';
+export { checkAppendRequest, checkLimit } from './append-request.js';

@@ -1,0 +1,6 @@
+/**
+ * SQLite adapter of the Sagaflow event store: one file, shared safely by several processes.
+ * @packageDocumentation
+ */
+export { openSqliteEventStore, type SqliteEventStoreOptions } from './sqlite-event-store.js';
+export { schemaVersion, sagaflowApplicationId } from './schema.js';

@@ -1,0 +1,64 @@
+import type { InstanceFilter } from '@sagaflow/core';
+
+/** Page size of `listInstances` when the filter gives none, as the port documents. */
+export const defaultListLimit = 100;
+
+/** Parameters bound to a listing query, by name. */
+export type ListingParams = Record<string, string | number>;
+
+/** The SQL of one listing page and its parameters. Queries of the same filter shape share the SQL. */
+export interface ListingQuery {
+  readonly sql: string;
+  readonly params: ListingParams;
+}
+
+const columns =
+  'instance_id AS instanceId, saga, version, status, state, current_step AS currentStep, attempts, revision, ' +
+  'started_at AS startedAt, updated_at AS updatedAt';
+
+const order = 'ORDER BY updated_at DESC, instance_id DESC';
+
+/**
+ * The query listing instances that match `filter`, newest change first (ties: instance id descending).
+ * Each filter shape reads one index whose key ends in the listing order, so a page costs its size, not
+ * the table's: `saga` and one status are equality prefixes, `updatedSince` and the keyset cursor `after`
+ * are a range on the rest. Several statuses become one such read per status, merged and cut to the limit.
+ * `INDEXED BY` makes a query that cannot use its index fail rather than scan.
+ */
+export function listingQuery(filter: InstanceFilter, limit: number): ListingQuery {
+  const statuses = [...new Set(filter.statuses ?? [])];
+  const params: ListingParams = { limit };
+  const shared: string[] = [];
+  if (filter.saga !== undefined) {
+    shared.push('saga = @saga');
+    params.saga = filter.saga;
+  }
+  if (filter.updatedSince !== undefined) {
+    shared.push('updated_at >= @updatedSince');
+    params.updatedSince = filter.updatedSince;
+  }
+  if (filter.after !== undefined) {
+    shared.push('(updated_at, instance_id) < (@afterUpdatedAt, @afterInstanceId)');
+    params.afterUpdatedAt = filter.after.updatedAt;
+    params.afterInstanceId = filter.after.instanceId;
+  }
+  const index = indexFor(filter.saga !== undefined, statuses.length > 0);
+  if (statuses.length === 0) return { sql: page(index, shared), params };
+  statuses.forEach((status, at) => (params[`status${at}`] = status));
+  const pages = statuses.map((_, at) => page(index, [`status = @status${at}`, ...shared]));
+  if (pages.length === 1) return { sql: pages[0] ?? '', params };
+  const merged = pages.map((sql) => `SELECT * FROM (${sql})`).join(' UNION ALL ');
+  return { sql: `${merged} ORDER BY updatedAt DESC, instanceId DESC LIMIT @limit`, params };
+}
+
+const page = (index: string, conditions: readonly string[]): string =>
+  `SELECT ${columns} FROM instances INDEXED BY ${index}` +
+  (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
+  ` ${order} LIMIT @limit`;
+
+function indexFor(bySaga: boolean, byStatus: boolean): string {
+  if (bySaga && byStatus) return 'instances_by_saga_status';
+  if (bySaga) return 'instances_by_saga';
+  if (byStatus) return 'instances_by_status';
+  return 'instances_by_update';
+}

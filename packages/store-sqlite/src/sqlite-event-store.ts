@@ -1,0 +1,136 @@
+import type Database from 'better-sqlite3';
+import {
+  EventStoreUnavailableError,
+  checkAppendRequest,
+  checkLimit,
+  WrongExpectedRevisionError,
+  noStream,
+  type AppendRequest,
+  type AppendResult,
+  type EventStore,
+  type InstanceSummary,
+  type RecordedEvent,
+} from '@sagaflow/core';
+
+import { defaultBusyTimeoutMs, openDatabase, unavailable } from './connection.js';
+import { defaultListLimit, listingQuery, type ListingParams } from './instance-listing.js';
+
+/** Options of {@link openSqliteEventStore}. */
+export interface SqliteEventStoreOptions {
+  /** How long a write waits for another connection's or process's lock, in milliseconds (default 5000). */
+  readonly busyTimeoutMs?: number;
+  /** The clock stamping `recordedAt`, epoch milliseconds (default `Date.now`). */
+  readonly now?: () => number;
+}
+
+const eventColumns = 'position, instance_id AS instanceId, revision, type, json, recorded_at AS recordedAt';
+const summaryColumns =
+  'instance_id AS instanceId, saga, version, status, state, current_step AS currentStep, attempts, revision, ' +
+  'started_at AS startedAt, updated_at AS updatedAt';
+
+/**
+ * Opens the event store kept in the SQLite file at `path`, creating the file, its parent directory and
+ * the schema if missing. Several processes may open the same file: writes wait for each other
+ * (see {@link SqliteEventStoreOptions.busyTimeoutMs}) and the expected revision decides who wins.
+ *
+ * Every append commits in one transaction with `synchronous = FULL`: once its promise resolves, the events
+ * and the listing row survive a crash or power loss. `appendMany` commits all its requests in one
+ * transaction (one fsync). Reads return the stored JSON text as is; decoding is the core's job.
+ * @throws EventStoreUnavailableError naming `path` if it cannot be opened, is not a Sagaflow store,
+ *   or has a schema newer than this code.
+ */
+export function openSqliteEventStore(path: string, options: SqliteEventStoreOptions = {}): EventStore {
+  const now = options.now ?? Date.now;
+  const db = openDatabase(path, options.busyTimeoutMs ?? defaultBusyTimeoutMs);
+
+  const lastRevision = db.prepare<[string], number>('SELECT max(revision) FROM events WHERE instance_id = ?').pluck();
+  const insertEvent = db.prepare<[string, number, string, string, number]>(
+    'INSERT INTO events (instance_id, revision, type, json, recorded_at) VALUES (?, ?, ?, ?, ?)',
+  );
+  const upsertInstance = db.prepare<[InstanceSummary]>(
+    `INSERT INTO instances (instance_id, saga, version, status, state, current_step, attempts, revision, started_at, updated_at)
+     VALUES (@instanceId, @saga, @version, @status, @state, @currentStep, @attempts, @revision, @startedAt, @updatedAt)
+     ON CONFLICT (instance_id) DO UPDATE SET
+       saga = excluded.saga, version = excluded.version, status = excluded.status, state = excluded.state,
+       current_step = excluded.current_step, attempts = excluded.attempts, revision = excluded.revision,
+       started_at = excluded.started_at, updated_at = excluded.updated_at`,
+  );
+  const selectStream = db.prepare<[string], RecordedEvent>(`SELECT ${eventColumns} FROM events WHERE instance_id = ? ORDER BY revision`);
+  const selectAll = db.prepare<[number, number], RecordedEvent>(`SELECT ${eventColumns} FROM events WHERE position > ? ORDER BY position LIMIT ?`);
+  const selectInstance = db.prepare<[string], InstanceSummary>(`SELECT ${summaryColumns} FROM instances WHERE instance_id = ?`);
+  const listings = new Map<string, Database.Statement<[ListingParams], InstanceSummary>>();
+
+  const appendOne = (request: AppendRequest): AppendResult | WrongExpectedRevisionError => {
+    const actual = lastRevision.get(request.instanceId) ?? noStream;
+    if (actual !== request.expectedRevision) return new WrongExpectedRevisionError(request.instanceId, request.expectedRevision, actual);
+    const recordedAt = now();
+    let revision = actual;
+    let position = 0;
+    for (const event of request.events) {
+      revision += 1;
+      position = Number(insertEvent.run(request.instanceId, revision, event.type, event.json, recordedAt).lastInsertRowid);
+    }
+    const { saga, version, status, state, currentStep, attempts, startedAt, updatedAt } = request.summary;
+    upsertInstance.run({ instanceId: request.instanceId, saga, version, status, state, currentStep, attempts, revision, startedAt, updatedAt });
+    return { revision, position };
+  };
+  // IMMEDIATE takes the write lock before reading the revisions: a deferred transaction would have to
+  // upgrade its read lock, which fails at once (SQLITE_BUSY, no waiting) when another process wrote meanwhile.
+  const appendAll = db.transaction((requests: readonly AppendRequest[]) => requests.map(appendOne));
+
+  /** Runs `work` on the open database, turning SQLite failures into the port's error. */
+  const use = <T>(work: () => T): Promise<T> =>
+    new Promise<T>((resolve) => {
+      if (!db.open) throw new EventStoreUnavailableError(path, 'the store is closed');
+      try {
+        resolve(work());
+      } catch (error) {
+        throw unavailable(path, error);
+      }
+    });
+
+  return {
+    append: (request) =>
+      use(() => {
+        checkAppendRequest(request);
+        const [result] = appendAll.immediate([request]);
+        if (result === undefined || result instanceof WrongExpectedRevisionError) throw result ?? new Error('append returned no result');
+        return result;
+      }),
+
+    appendMany: (requests) =>
+      use(() => {
+        requests.forEach(checkAppendRequest);
+        return requests.length === 0 ? [] : appendAll.immediate(requests);
+      }),
+
+    readStream: (instanceId) => use(() => selectStream.all(instanceId)),
+
+    readAll: (afterPosition, limit) =>
+      use(() => {
+        checkLimit('readAll', limit);
+        return selectAll.all(afterPosition, limit);
+      }),
+
+    listInstances: (filter = {}) =>
+      use(() => {
+        const limit = filter.limit ?? defaultListLimit;
+        checkLimit('listInstances', limit);
+        const { sql, params } = listingQuery(filter, limit);
+        let statement = listings.get(sql);
+        if (statement === undefined) {
+          statement = db.prepare<[ListingParams], InstanceSummary>(sql);
+          listings.set(sql, statement);
+        }
+        return statement.all(params);
+      }),
+
+    getInstance: (instanceId) => use(() => selectInstance.get(instanceId)),
+
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (db.open) db.close();
+        resolve();
+      }),
+  };
+}
