@@ -9,7 +9,7 @@ const ioModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', 'coverage/**', '.sagaflow/**'] },
+  { ignores: ['**/dist/**', '**/dist-test/**', '**/node_modules/**', 'coverage/**', '.sagaflow/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -140,7 +140,7 @@ function refusal(state: InstanceState, action: InterventionAction): string {
     case 'abort':
       return 'only a running instance can be aborted';
     case 'retry':
-      return 'only a stuck compensation can be retried';
+      return state.status === 'stuck' ? 'the step named is not the stuck compensation' : 'only a stuck compensation can be retried';
     case 'skip':
       return state.status === 'stuck' ? 'the step named is not the stuck compensation' : 'only a stuck compensation can be skipped';
   }

@@ -26,6 +26,12 @@ export const statusTags = {
   compensated: 'status:compensated',
 } as const;
 
+/**
+ * State names every saga machine uses: the end states at the root, and `next` among the
+ * compensation states (keyed by step name). A step or group so named would replace them.
+ */
+const reservedStateNames: readonly string[] = ['compensating', 'completed', 'compensated', 'next'];
+
 type Args = { readonly context: SagaContext; readonly event: SagaMachineEvent };
 type StateConfig = Record<string, unknown>;
 
@@ -50,6 +56,9 @@ const addOnce = (list: readonly string[], item: string): readonly string[] => (l
 
 /** Creates the kit for a saga's steps. */
 export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>): MachineKit {
+  for (const name of steps.keys()) {
+    if (reservedStateNames.includes(name)) throw new Error(`Saga "${sagaName}" cannot name a step "${name}": the name is taken by the machine's own states`);
+  }
   const stepOf = (name: string): AnyStep => {
     const step = steps.get(name);
     if (step === undefined) throw new Error(`Saga "${sagaName}" has no step "${name}"`);
@@ -157,6 +166,8 @@ export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>
       (context.compensationAttempts[name] ?? 0) < (context.compensationBudget[name] ?? stepOf(name).compensationRetryPolicy.maxAttempts);
     const done = assign(({ context }: Args) => ({ compensating: null, compensated: addOnce(context.compensated, name) }));
     const settleCompensation = assign({ compensating: null });
+    const namesThisStep = ({ event }: Args): boolean =>
+      (event.type === 'operator.retry' || event.type === 'operator.skip') && (event.step === undefined || event.step === name);
     return {
       initial: 'attempt',
       states: {
@@ -188,6 +199,7 @@ export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>
           entry: { type: 'recordStuck', params: { step: name } },
           on: {
             'operator.retry': {
+              guard: namesThisStep,
               target: 'attempt',
               actions: assign(({ context }: Args) => ({
                 compensationBudget: withStep(
@@ -198,7 +210,7 @@ export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>
               })),
             },
             'operator.skip': {
-              guard: ({ event }: Args) => event.type === 'operator.skip' && (event.step === undefined || event.step === name),
+              guard: namesThisStep,
               target: `#${sagaMachineId}.compensating.next`,
               actions: done,
             },
@@ -264,6 +276,9 @@ export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>
 /** Compiles a sequence of steps and groups into a machine. */
 export function compileFlow<I>(kit: MachineKit, flow: readonly FlowItem<I>[]): AnyStateMachine {
   const states: Record<string, StateConfig> = {};
+  for (const item of flow) {
+    if (reservedStateNames.includes(item.name)) throw new Error(`A saga cannot name a parallel group "${item.name}": the name is taken by the machine's own states`);
+  }
   flow.forEach((item, index) => {
     const following = flow[index + 1];
     const onSuccess = `#${sagaMachineId}.${following === undefined ? 'completed' : following.name}`;
