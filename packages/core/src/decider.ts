@@ -49,7 +49,7 @@ export function decide(registry: SagaRegistry, state: InstanceState | null, inpu
   if (E.isLeft(recorded)) return recorded;
   if (recorded.right === null) return E.right(nothing(state));
   const inputEvent = recorded.right;
-  const definition = state?.definition ?? registry.get((inputEvent as { saga: string }).saga, (inputEvent as { sagaVersion: number }).sagaVersion);
+  const definition = state?.definition ?? (inputEvent.type === 'SagaStarted' ? registry.get(inputEvent.saga, inputEvent.sagaVersion) : undefined);
   if (definition === undefined) return E.left(sagaError.unknownSaga(input.type === 'start' ? input.saga : '?', null, registry.list()));
   const advanced = advance(definition, state, inputEvent);
   if (E.isLeft(advanced)) return advanced;

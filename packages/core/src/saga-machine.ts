@@ -120,7 +120,8 @@ export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>
       inFlight: {},
       toCompensate: unknown.reduce(addOnce, context.toCompensate),
       failure: context.failure ?? {
-        step: Object.keys(context.inFlight)[0] ?? '',
+        // The step in flight, or else (waiting to retry) the step last dispatched.
+        step: Object.keys(context.inFlight)[0] ?? Object.keys(context.attempts).at(-1) ?? '',
         code: 'Aborted',
         message: event.type === 'operator.abort' ? `aborted by ${event.by}: ${event.reason}` : 'aborted',
       },

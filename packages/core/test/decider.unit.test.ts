@@ -369,6 +369,19 @@ describe('interventions', () => {
         effects: [{ type: 'dispatch' }, { type: 'schedule' }, { type: 'cancel', timerId: timer(7) }],
       });
   });
+
+  it('abort during a retry backoff names the step that was waiting to retry as the failure', () => {
+    reserved
+      .given(stepFails('chargePayment', 'Unavailable'), operator('abort', { by: 'alice', reason: 'stop' }))
+      .when(compensationSucceeds('reserveInventory'))
+      .then({
+        events: [
+          { type: 'CompensationSucceeded', step: 'reserveInventory' },
+          { type: 'SagaCompensated', failure: { code: 'Aborted', step: 'chargePayment', message: 'aborted by alice: stop' } },
+        ],
+        status: 'compensated',
+      });
+  });
 });
 
 describe('definitions', () => {

@@ -143,6 +143,7 @@ export class Engine {
       const loaded = await this.load(instanceId);
       if (E.isLeft(loaded)) return loaded;
       const state = loaded.right;
+      if (state === null && input.type !== 'start') return E.left(sagaError.instanceNotFound(instanceId));
       const decision = decide(this.options.registry, state, input, this.clock.now());
       if (E.isLeft(decision)) return decision;
       const next = decision.right.state;

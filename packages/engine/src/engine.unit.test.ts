@@ -115,6 +115,8 @@ describe('Engine', () => {
     expect(E.isLeft(again) && again.left._tag).toBe('InstanceExists');
     expect(await settled(store, 'o-3')).toBe('completed');
     expect(await store.getInstance('o-bad')).toBeUndefined();
+    const missing = await engine.intervene('o-missing', 'abort', 'ops', 'typo');
+    expect(E.isLeft(missing) && missing.left).toMatchObject({ _tag: 'InstanceNotFound', instanceId: 'o-missing' });
     await engine.stop();
   });
 
