@@ -20,6 +20,7 @@ export type SagaInput =
   | { readonly type: 'start'; readonly saga: string; readonly instanceId: string; readonly input: unknown }
   | { readonly type: 'reply'; readonly effectId: string; readonly outcome: ReplyOutcome }
   | { readonly type: 'timer'; readonly timerId: string }
+  | { readonly type: 'deadLetter'; readonly effectId: string; readonly reason: string }
   | {
       readonly type: 'intervene';
       readonly action: InterventionAction;
@@ -125,6 +126,7 @@ const inputEventTypes: ReadonlySet<string> = new Set([
   'CompensationSucceeded',
   'CompensationFailed',
   'CompensationTimedOut',
+  'EffectDeadLettered',
   'TimerFired',
   'OperatorIntervened',
 ]);
@@ -140,7 +142,7 @@ function refusal(state: InstanceState, action: InterventionAction): string {
     case 'abort':
       return 'only a running instance can be aborted';
     case 'retry':
-      return state.status === 'stuck' ? 'the step named is not the stuck compensation' : 'only a stuck compensation can be retried';
+      return state.status === 'stuck' ? 'the step named is not the stuck one' : 'only a stuck step or compensation can be retried';
     case 'skip':
       return state.status === 'stuck' ? 'the step named is not the stuck compensation' : 'only a stuck compensation can be skipped';
   }
@@ -168,6 +170,21 @@ function toInputEvent(registry: SagaRegistry, state: InstanceState | null, input
   switch (input.type) {
     case 'reply':
       return replyEvent(state, input.effectId, input.outcome, now);
+    case 'deadLetter': {
+      const dispatch = awaited(state, input.effectId);
+      if (dispatch === undefined) return E.right(null);
+      return E.right({
+        type: 'EffectDeadLettered',
+        at: now,
+        state: null,
+        status: state.status,
+        step: dispatch.step,
+        attempt: dispatch.attempt,
+        effectId: dispatch.id,
+        kind: dispatch.kind,
+        reason: input.reason,
+      });
+    }
     case 'timer': {
       const timer = state.timers.get(input.timerId);
       if (timer === undefined) return E.right(null);
@@ -178,9 +195,15 @@ function toInputEvent(registry: SagaRegistry, state: InstanceState | null, input
   }
 }
 
+/** The dispatch an effect id names, if its reply is still awaited. */
+function awaited(state: InstanceState, effectId: string): DispatchEffect | undefined {
+  const dispatch = state.dispatches.get(effectId.slice(0, effectId.lastIndexOf('/')));
+  return dispatch !== undefined && dispatch.id === effectId && isInFlight(state, dispatch) ? dispatch : undefined;
+}
+
 function replyEvent(state: InstanceState, id: string, outcome: ReplyOutcome, now: number): E.Either<SagaError, InputEvent | null> {
-  const dispatch = [...state.dispatches.values()].find((candidate) => candidate.id === id);
-  if (dispatch === undefined || !isInFlight(state, dispatch)) return E.right(null);
+  const dispatch = awaited(state, id);
+  if (dispatch === undefined) return E.right(null);
   const base = { at: now, state: null, status: state.status, step: dispatch.step, attempt: dispatch.attempt, effectId: id };
   const step = state.definition.steps.get(dispatch.step) as AnyStep;
   if (dispatch.kind === 'compensation') {
@@ -281,7 +304,12 @@ function advance(definition: AnySagaDefinition, state: InstanceState | null, inp
         decisions.push({ type: 'SagaCompensated', failure: context.failure });
         break;
       case 'recordStuck': {
-        const last = input.type === 'CompensationFailed' ? input.error : null;
+        const last =
+          input.type === 'CompensationFailed'
+            ? input.error
+            : input.type === 'EffectDeadLettered'
+              ? { code: 'DeadLettered', message: input.reason, retryable: false }
+              : null;
         decisions.push({ type: 'SagaStuck', step: String(params.step), error: last });
         break;
       }
@@ -308,6 +336,8 @@ function machineEvent(state: InstanceState, input: Exclude<InputEvent, { type: '
       return E.right({ type: 'compensation.succeeded', step: input.step, attempt: input.attempt });
     case 'CompensationFailed':
       return E.right({ type: 'compensation.failed', step: input.step, attempt: input.attempt, error: input.error });
+    case 'EffectDeadLettered':
+      return E.right({ type: 'effect.deadLettered', kind: input.kind, step: input.step, attempt: input.attempt, reason: input.reason });
     case 'OperatorIntervened':
       return E.right({ type: `operator.${input.action}`, by: input.by, reason: input.reason, ...(input.step === null ? {} : { step: input.step }) });
     case 'StepTimedOut':

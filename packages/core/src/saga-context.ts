@@ -54,6 +54,13 @@ export type SagaMachineEvent =
   | { readonly type: 'step.failed'; readonly step: string; readonly attempt: number; readonly error: StepError }
   | { readonly type: 'compensation.succeeded'; readonly step: string; readonly attempt: number }
   | { readonly type: 'compensation.failed'; readonly step: string; readonly attempt: number; readonly error: StepError }
+  | {
+      readonly type: 'effect.deadLettered';
+      readonly kind: 'action' | 'compensation';
+      readonly step: string;
+      readonly attempt: number;
+      readonly reason: string;
+    }
   | { readonly type: `operator.${InterventionAction}`; readonly step?: string; readonly by: string; readonly reason: string };
 
 /** The initial context of an instance. */

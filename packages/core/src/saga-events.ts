@@ -35,6 +35,14 @@ export const StepTimedOut = event('StepTimedOut', { step: t.string, attempt: t.n
 export const CompensationSucceeded = event('CompensationSucceeded', { step: t.string, attempt: t.number, effectId: t.string });
 export const CompensationFailed = event('CompensationFailed', { step: t.string, attempt: t.number, effectId: t.string, error: StepErrorC });
 export const CompensationTimedOut = event('CompensationTimedOut', { step: t.string, attempt: t.number, timerId: t.string });
+/** A dispatched command or its reply could not be delivered or decoded and went to the dead letters. */
+export const EffectDeadLettered = event('EffectDeadLettered', {
+  step: t.string,
+  attempt: t.number,
+  effectId: t.string,
+  kind: literals(['action', 'compensation']),
+  reason: t.string,
+});
 /** A timer other than a timeout fired (retry backoff, custom delays). */
 export const TimerFired = event('TimerFired', { timerId: t.string });
 export const OperatorIntervened = event('OperatorIntervened', {
@@ -69,6 +77,7 @@ export const InputEvent = t.union([
   CompensationSucceeded,
   CompensationFailed,
   CompensationTimedOut,
+  EffectDeadLettered,
   TimerFired,
   OperatorIntervened,
 ]);

@@ -77,12 +77,16 @@ export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>
   }
 
   const isAttempt = (step: string) => ({ event }: Args): boolean =>
-    (event.type === 'step.succeeded' || event.type === 'step.failed') && event.step === step;
+    (event.type === 'step.succeeded' || event.type === 'step.failed' || (event.type === 'effect.deadLettered' && event.kind === 'action')) &&
+    event.step === step;
   const isCurrent = (step: string) => ({ context, event }: Args): boolean =>
     isAttempt(step)({ context, event }) && 'attempt' in event && context.inFlight[step] === event.attempt;
   const canRetry = (step: string) => ({ context }: Args): boolean =>
     (context.attempts[step] ?? 0) < (context.budget[step] ?? stepOf(step).retryPolicy.maxAttempts);
   const isRetryableFailure = ({ event }: Args): boolean => event.type === 'step.failed' && event.error.retryable;
+  /** An operator action naming this step, or naming none. */
+  const names = (step: string) => ({ event }: Args): boolean =>
+    (event.type === 'operator.retry' || event.type === 'operator.skip') && (event.step === undefined || event.step === step);
 
   const dispatch = (step: string) => [
     assign(({ context }: Args) => {
@@ -143,6 +147,7 @@ export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>
             ],
           },
           on: {
+            'effect.deadLettered': { guard: isCurrent(name), target: 'stuck', actions: markUnknown(name) },
             'step.succeeded': { guard: isCurrent(name), target: onSuccess, actions: succeed(name) },
             'step.failed': [
               { guard: (args: Args) => isCurrent(name)(args) && isRetryableFailure(args) && mayRetry(args), target: 'backoff', actions: settle(name) },
@@ -153,6 +158,20 @@ export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>
         backoff: {
           after: { [`stepRetry:${name}`]: group === undefined ? 'attempt' : [{ guard: groupFailed, target: onFailure }, { target: 'attempt' }] },
         },
+        stuck: {
+          // A dead-lettered command: its outcome is unknown and an operator decides (retry, or abort).
+          tags: [statusTags.stuck],
+          entry: { type: 'recordStuck', params: { step: name } },
+          on: {
+            'operator.retry': {
+              guard: names(name),
+              target: 'attempt',
+              actions: assign(({ context }: Args) => ({
+                budget: withStep(context.budget, name, (context.attempts[name] ?? 0) + stepOf(name).retryPolicy.maxAttempts),
+              })),
+            },
+          },
+        },
         ...(group === undefined ? {} : { done: { type: 'final' }, failed: { type: 'final' } }),
       },
     };
@@ -160,15 +179,14 @@ export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>
 
   const compensationStates = (name: string): StateConfig => {
     const isCurrentCompensation = ({ context, event }: Args): boolean =>
-      (event.type === 'compensation.succeeded' || event.type === 'compensation.failed') &&
+      (event.type === 'compensation.succeeded' || event.type === 'compensation.failed' || (event.type === 'effect.deadLettered' && event.kind === 'compensation')) &&
       context.compensating?.step === name &&
       context.compensating.attempt === event.attempt;
     const mayRetry = ({ context }: Args): boolean =>
       (context.compensationAttempts[name] ?? 0) < (context.compensationBudget[name] ?? stepOf(name).compensationRetryPolicy.maxAttempts);
     const done = assign(({ context }: Args) => ({ compensating: null, compensated: addOnce(context.compensated, name) }));
     const settleCompensation = assign({ compensating: null });
-    const namesThisStep = ({ event }: Args): boolean =>
-      (event.type === 'operator.retry' || event.type === 'operator.skip') && (event.step === undefined || event.step === name);
+    const namesThisStep = names(name);
     return {
       initial: 'attempt',
       states: {
@@ -187,6 +205,7 @@ export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>
             ],
           },
           on: {
+            'effect.deadLettered': { guard: isCurrentCompensation, target: 'stuck', actions: settleCompensation },
             'compensation.succeeded': { guard: isCurrentCompensation, target: `#${sagaMachineId}.compensating.next`, actions: done },
             'compensation.failed': [
               { guard: (args: Args) => isCurrentCompensation(args) && mayRetry(args), target: 'backoff', actions: settleCompensation },

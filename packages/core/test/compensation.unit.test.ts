@@ -124,7 +124,7 @@ describe('operator retry', () => {
       events: [{ type: 'OperatorIntervened', step: 'reserveInventory' }, { type: 'CompensationDispatched', step: 'reserveInventory' }, { type: 'TimerScheduled' }],
     });
     const error = stuck.when(operator('retry', { step: 'chargePayment' })).thenFails({ _tag: 'InterventionRefused', action: 'retry', status: 'stuck' });
-    expect(error.message).toContain('not the stuck compensation');
+    expect(error.message).toContain('not the stuck one');
   });
 
   it('then a success compensates the saga', () => {

@@ -188,6 +188,11 @@ export const compensationFails =
   (step: string, code = 'Unavailable'): LateInput =>
   (state) => ({ type: 'reply', effectId: latestDispatch(state, step, 'compensation').id, outcome: { ok: false, error: { code, message: code } } });
 
+/** The latest dispatch of a step (or its compensation) went to the dead letters. */
+export const deadLettered =
+  (step: string, kind: 'action' | 'compensation' = 'action', reason = 'max deliveries reached'): LateInput =>
+  (state) => ({ type: 'deadLetter', effectId: latestDispatch(state, step, kind).id, reason });
+
 /** The armed timer of a step with this purpose fires (at its due time, unless `when` is given one). */
 export const timerFires =
   (purpose: TimerPurpose, step: string): LateInput =>
@@ -260,6 +265,8 @@ function describeInput(input: SagaInput): string {
       return `reply ${input.outcome.ok ? 'ok' : `error ${input.outcome.error.code}`} to ${input.effectId}`;
     case 'timer':
       return `timer ${input.timerId}`;
+    case 'deadLetter':
+      return `dead letter ${input.effectId}: ${input.reason}`;
     case 'intervene':
       return `${input.action}${input.step === undefined ? '' : ` ${input.step}`} by ${input.by}`;
   }
