@@ -3,7 +3,8 @@ import { defineConfig } from 'vitest/config';
 /**
  * Test layers are chosen by file suffix so the fast layer never needs a server:
  * `*.unit.test.ts` (pure, in-memory), `*.int.test.ts` (real SQLite file, real processes),
- * `*.e2e.test.ts` (separate processes, crashes).
+ * `*.e2e.test.ts` (separate processes, crashes). The int and e2e layers share one `nats-server`
+ * started for the run (or `NATS_URL`).
  */
 export default defineConfig({
   test: {
@@ -13,6 +14,7 @@ export default defineConfig({
         test: {
           name: 'int',
           include: ['packages/**/*.int.test.ts', 'test/**/*.int.test.ts'],
+          globalSetup: ['test/support/nats-global-setup.ts'],
           testTimeout: 30_000,
         },
       },
@@ -20,6 +22,7 @@ export default defineConfig({
         test: {
           name: 'e2e',
           include: ['test/**/*.e2e.test.ts'],
+          globalSetup: ['test/support/nats-global-setup.ts'],
           testTimeout: 120_000,
           hookTimeout: 60_000,
         },

@@ -82,7 +82,7 @@ describe('bad input on a real SQLite store', () => {
     }
   });
 
-  it('a reply that fails its codec is refused with the path of the bad field; the instance keeps waiting for a valid one', async () => {
+  it('a reply that fails its codec is refused with the path of the bad field and stops only its instance, which an operator can retry', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'sagaflow-bad-'));
     dirs.push(dir);
     const store = openSqliteEventStore(join(dir, 'sagaflow.db'));
@@ -102,7 +102,10 @@ describe('bad input on a real SQLite store', () => {
       await engine.startSaga('order-fulfilment', 'order-9', orderInput(9));
       for (let i = 0; i < 100 && errors.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
       expect(errors[0]).toMatch(/Invalid reply for step "reserveInventory" of instance "order-9": reservationId: expected string, got 7/u);
-      expect((await store.getInstance('order-9'))?.status).toBe('running');
+      expect(await statusOf(store, 'order-9', 'stuck')).toBe('stuck');
+      const retried = await engine.intervene('order-9', 'retry', 'ops', 'worker fixed');
+      expect(E.isRight(retried) && retried.right.status).toBe('running');
+      expect(await statusOf(store, 'order-9', 'completed')).toBe('completed');
     } finally {
       await engine.stop();
       await transport.close();

@@ -16,6 +16,10 @@ import {
   type InstanceState,
   type InstanceSummary,
   type InterventionAction,
+  type DeadLetterNotice,
+  type Reply,
+  type ReplyVerdict,
+  type Transport,
   type SagaError,
   type SagaInput,
   type SagaRegistry,
@@ -23,7 +27,6 @@ import {
 import { AppendBatcher } from './append-batcher.js';
 import { InstanceMailbox } from './instance-mailbox.js';
 import { systemClock, TimerService, type Clock } from './timer-service.js';
-import type { Reply, Transport } from './transport.js';
 
 /** Where the engine reports what it does; the default writes warnings and errors to stderr. */
 export interface EngineLog {
@@ -86,7 +89,7 @@ export class Engine {
   /** Starts listening for replies and resumes every unfinished instance. */
   async start(): Promise<RecoveryReport> {
     this.running = true;
-    await this.options.transport.listen((reply) => this.onReply(reply));
+    await this.options.transport.listen({ reply: (reply) => this.onReply(reply), deadLetter: (notice) => this.onDeadLetter(notice) });
     return this.recover();
   }
 
@@ -163,6 +166,7 @@ export class Engine {
       }
       if (isTerminal(next.status)) this.cache.delete(instanceId);
       else this.cache.set(instanceId, next);
+      if (next.status !== state?.status) this.options.transport.announce?.(summaryOf(next));
       this.act(decision.right.effects);
       return E.right(summaryOf(next));
     }
@@ -209,9 +213,20 @@ export class Engine {
     });
   }
 
-  private async onReply(reply: Reply): Promise<void> {
+  /** Records a reply. An unusable one is refused (the transport keeps it as a dead letter) and stops its instance. */
+  private async onReply(reply: Reply): Promise<ReplyVerdict> {
     const result = await this.submit(reply.instanceId, { type: 'reply', effectId: reply.effectId, outcome: reply.outcome });
-    if (E.isLeft(result)) this.log.error(`reply ${reply.effectId} rejected: ${result.left.message}`);
+    if (E.isRight(result)) return { accepted: true };
+    this.log.error(`reply ${reply.effectId} rejected: ${result.left.message}`);
+    if (result.left._tag === 'InvalidReply') {
+      await this.onDeadLetter({ instanceId: reply.instanceId, effectId: reply.effectId, reason: result.left.message });
+    }
+    return { accepted: false, reason: result.left.message };
+  }
+
+  private async onDeadLetter(notice: DeadLetterNotice): Promise<void> {
+    const result = await this.submit(notice.instanceId, { type: 'deadLetter', effectId: notice.effectId, reason: notice.reason });
+    if (E.isLeft(result)) this.log.error(`dead letter of ${notice.effectId}: ${result.left.message}`);
   }
 
   private onTimer(instanceId: string, timerId: string): void {

@@ -1,5 +1,4 @@
-import type { DispatchEffect, ReplyOutcome } from '@sagaflow/core';
-import type { Reply, ReplyHandler, Transport } from './transport.js';
+import type { DispatchEffect, Reply, ReplyOutcome, Transport, TransportHandlers } from '@sagaflow/core';
 
 /** A step implementation living in the engine's process. */
 export type InProcessHandler = (effect: DispatchEffect) => Promise<ReplyOutcome>;
@@ -18,7 +17,7 @@ export interface InProcessTransport extends Transport {
 export function createInProcessTransport(options: { readonly redeliveryDelayMs?: number } = {}): InProcessTransport {
   const handlers = new Map<string, InProcessHandler>();
   const redeliveryDelayMs = options.redeliveryDelayMs ?? 200;
-  let replyHandler: ReplyHandler | null = null;
+  let listener: TransportHandlers | null = null;
   /** Replies that arrived before anyone listened: kept, never dropped. */
   const unheard: Reply[] = [];
   let closed = false;
@@ -33,13 +32,12 @@ export function createInProcessTransport(options: { readonly redeliveryDelayMs?:
   };
 
   const deliver = (reply: Reply): void => {
-    const handler = replyHandler;
     if (closed) return;
-    if (handler === null) {
+    if (listener === null) {
       unheard.push(reply);
       return;
     }
-    handler(reply).catch(() => later(() => deliver(reply), redeliveryDelayMs));
+    listener.reply(reply).catch(() => later(() => deliver(reply), redeliveryDelayMs));
   };
 
   const run = async (effect: DispatchEffect, handler: InProcessHandler): Promise<void> => {
@@ -64,8 +62,8 @@ export function createInProcessTransport(options: { readonly redeliveryDelayMs?:
       setImmediate(() => void run(effect, handler));
       return Promise.resolve();
     },
-    listen(handler) {
-      replyHandler = handler;
+    listen(given) {
+      listener = given;
       for (const reply of unheard.splice(0)) deliver(reply);
       return Promise.resolve();
     },

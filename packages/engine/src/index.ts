@@ -3,4 +3,4 @@ export { AppendBatcher } from './append-batcher.js';
 export { createInProcessTransport, type InProcessHandler, type InProcessTransport } from './in-process-transport.js';
 export { InstanceMailbox } from './instance-mailbox.js';
 export { systemClock, TimerService, type Clock } from './timer-service.js';
-export type { Reply, ReplyHandler, Transport } from './transport.js';
+export type { DeadLetterNotice, Reply, ReplyVerdict, Transport, TransportHandlers } from '@sagaflow/core';

@@ -1,0 +1,40 @@
+import type { ReplyOutcome } from './decider.js';
+import type { DispatchEffect } from './effects.js';
+import type { InstanceSummary } from './event-store.js';
+
+/** A worker's answer to a dispatched effect. */
+export interface Reply {
+  readonly instanceId: string;
+  readonly effectId: string;
+  readonly outcome: ReplyOutcome;
+}
+
+/** What became of a reply: recorded (or stale), or refused as undecodable with a reason for the dead letters. */
+export type ReplyVerdict = { readonly accepted: true } | { readonly accepted: false; readonly reason: string };
+
+/** An effect that could not be delivered, or whose reply could not be used. */
+export interface DeadLetterNotice {
+  readonly instanceId: string;
+  readonly effectId: string;
+  readonly reason: string;
+}
+
+/**
+ * What a transport delivers to the engine. Each promise settles once the consequences are durably
+ * recorded, so the transport acknowledges the message only then (and redelivers it otherwise).
+ */
+export interface TransportHandlers {
+  readonly reply: (reply: Reply) => Promise<ReplyVerdict>;
+  readonly deadLetter: (notice: DeadLetterNotice) => Promise<void>;
+}
+
+/** The transport port: how the engine reaches workers and hears back from them. */
+export interface Transport {
+  /** Hands a command to the transport; resolves once the transport has accepted it durably. */
+  dispatch(effect: DispatchEffect): Promise<void>;
+  /** Starts delivering replies and dead letters. */
+  listen(handlers: TransportHandlers): Promise<void>;
+  /** Tells interested parties an instance changed status (best effort, after the change is recorded). */
+  announce?(summary: InstanceSummary): void;
+  close(): Promise<void>;
+}

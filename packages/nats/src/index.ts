@@ -1,0 +1,16 @@
+export { connectNats, maskUrl, natsSettingsFromEnv, NatsUnavailableError, type NatsSettings } from './connect.js';
+export { getDeadLetter, listDeadLetters, putDeadLetter, type DeadLetter, type DeadLetterInput } from './dead-letters.js';
+export { checkToken, naming, type Naming } from './naming.js';
+export { createNatsTransport, type NatsTransport, type NatsTransportOptions } from './nats-transport.js';
+export {
+  commandBody,
+  commandHeaders,
+  decodeReply,
+  header,
+  parseJson,
+  readCommandEnvelope,
+  replyBody,
+  ReplyEnvelope,
+  type CommandEnvelope,
+} from './protocol.js';
+export { ensureConsumer, ensureEngineConsumers, ensureOperationConsumer, ensureStream, ensureStreams, streamConfigs, type ConsumerSettings } from './topology.js';

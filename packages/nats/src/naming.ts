@@ -1,0 +1,65 @@
+/**
+ * Subject and stream names. Everything lives under a namespace (default `sagaflow`), so several
+ * deployments or test runs can share one NATS server without seeing each other.
+ *
+ * | stream | subjects | retention | what |
+ * |---|---|---|---|
+ * | `<NS>_COMMANDS` | `<ns>.cmd.<saga>.<operation>` | work queue | commands for workers, one durable consumer per operation |
+ * | `<NS>_REPLIES` | `<ns>.reply.<saga>` | work queue | workers' replies, one durable consumer (the engine) |
+ * | `<NS>_EVENTS` | `<ns>.evt.<saga>.<status>` | limits (7 days) | instance status changes, for watchers |
+ * | `<NS>_DLQ` | `<ns>.dlq.<origin…>` | limits (kept) | dead letters: payload, headers, reason, deliveries |
+ * | `<NS>_ADVISORIES` | `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<NS>_*.>` | limits | max-delivery advisories, kept until the engine handles them |
+ */
+export interface Naming {
+  readonly namespace: string;
+  readonly streams: {
+    readonly commands: string;
+    readonly replies: string;
+    readonly events: string;
+    readonly deadLetters: string;
+    readonly advisories: string;
+  };
+  /** Subject of the commands of one operation (a step or a compensation) of a saga. */
+  command(saga: string, operation: string): string;
+  /** Subject of the replies of a saga. */
+  reply(saga: string): string;
+  /** Subject of an instance status change. */
+  event(saga: string, status: string): string;
+  /** Subject under which a dead letter from `originSubject` is kept. */
+  deadLetter(originSubject: string): string;
+  /** Durable consumer of an operation's commands, shared by all its workers. */
+  operationConsumer(saga: string, operation: string): string;
+  readonly engineConsumer: string;
+  readonly advisoryConsumer: string;
+}
+
+const token = /^[A-Za-z0-9_-]+$/;
+
+/** Checks one subject token (no dots, wildcards or spaces). */
+export function checkToken(kind: string, value: string): string {
+  if (!token.test(value)) throw new TypeError(`Invalid ${kind} "${value}" for a NATS subject: use letters, digits, "_" and "-"`);
+  return value;
+}
+
+/** The names under a namespace. */
+export function naming(namespace = 'sagaflow'): Naming {
+  checkToken('namespace', namespace);
+  const NS = namespace.toUpperCase().replace(/-/g, '_');
+  return {
+    namespace,
+    streams: {
+      commands: `${NS}_COMMANDS`,
+      replies: `${NS}_REPLIES`,
+      events: `${NS}_EVENTS`,
+      deadLetters: `${NS}_DLQ`,
+      advisories: `${NS}_ADVISORIES`,
+    },
+    command: (saga, operation) => `${namespace}.cmd.${checkToken('saga name', saga)}.${checkToken('operation', operation)}`,
+    reply: (saga) => `${namespace}.reply.${checkToken('saga name', saga)}`,
+    event: (saga, status) => `${namespace}.evt.${checkToken('saga name', saga)}.${status}`,
+    deadLetter: (originSubject) => `${namespace}.dlq.${originSubject.startsWith(`${namespace}.`) ? originSubject.slice(namespace.length + 1) : 'unknown'}`,
+    operationConsumer: (saga, operation) => `${NS}_W_${checkToken('saga name', saga)}_${checkToken('operation', operation)}`,
+    engineConsumer: `${NS}_ENGINE`,
+    advisoryConsumer: `${NS}_ENGINE_ADVISORIES`,
+  };
+}

@@ -1,0 +1,169 @@
+import * as E from 'fp-ts/lib/Either.js';
+import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { DispatchEffect, InstanceSummary, Transport, TransportHandlers } from '@sagaflow/core';
+import { putDeadLetter } from './dead-letters.js';
+import { naming, type Naming } from './naming.js';
+import { commandBody, commandHeaders, decodeReply, header, parseJson } from './protocol.js';
+import { ensureEngineConsumers, ensureStreams, type ConsumerSettings } from './topology.js';
+
+/** Options of the engine's NATS transport. */
+export interface NatsTransportOptions {
+  readonly connection: NatsConnection;
+  /** Subject and stream namespace (default `sagaflow`). */
+  readonly namespace?: string;
+  readonly consumer?: ConsumerSettings;
+  /** Where problems are reported (default: stderr). */
+  readonly log?: (message: string) => void;
+  /** Delay before a reply whose recording failed is redelivered (default 1000 ms). */
+  readonly retryDelayMs?: number;
+}
+
+/** The engine's transport over JetStream, with the names it uses. */
+export interface NatsTransport extends Transport {
+  readonly names: Naming;
+  readonly js: JetStreamClient;
+  readonly jsm: JetStreamManager;
+}
+
+/** A max-deliveries advisory, as the server publishes it. */
+interface MaxDeliveriesAdvisory {
+  readonly stream: string;
+  readonly consumer: string;
+  readonly stream_seq: number;
+  readonly deliveries: number;
+}
+
+/**
+ * Creates the streams and the engine's consumers (idempotently), then dispatches commands with
+ * `Nats-Msg-Id` = effect id and consumes replies with explicit acks: a reply is acknowledged only
+ * once the engine has recorded it. Undecodable replies and messages past their delivery limit are
+ * moved to the dead letters, and the instance they name is told.
+ */
+export async function createNatsTransport(options: NatsTransportOptions): Promise<NatsTransport> {
+  const names = naming(options.namespace);
+  const js = jetstream(options.connection);
+  const jsm = await jetstreamManager(options.connection);
+  await ensureStreams(jsm, names);
+  await ensureEngineConsumers(jsm, names, options.consumer);
+  const log = options.log ?? ((message: string) => process.stderr.write(`sagaflow nats: ${message}\n`));
+  const retryDelayMs = options.retryDelayMs ?? 1000;
+  const loops: ConsumerMessages[] = [];
+  const inFlight = new Set<Promise<void>>();
+
+  const track = (work: Promise<void>): void => {
+    inFlight.add(work);
+    void work.finally(() => inFlight.delete(work));
+  };
+
+  const deadLetter = async (msg: JsMsg, reason: string): Promise<void> => {
+    await putDeadLetter(js, names, {
+      originSubject: msg.subject,
+      data: msg.data,
+      headers: msg.headers,
+      reason,
+      deliveries: msg.info.deliveryCount,
+      originStream: msg.info.stream,
+      originSequence: msg.seq,
+      at: Date.now(),
+    });
+  };
+
+  const onReply = async (msg: JsMsg, handlers: TransportHandlers): Promise<void> => {
+    try {
+      const reply = decodeReply(msg.data);
+      if (E.isLeft(reply)) {
+        await deadLetter(msg, `undecodable reply: ${reply.left}`);
+        const instanceId = msg.headers?.get(header.instance);
+        const effectId = msg.headers?.get(header.effect);
+        if (instanceId && effectId) await handlers.deadLetter({ instanceId, effectId, reason: `undecodable reply: ${reply.left}` });
+        msg.ack();
+        return;
+      }
+      const verdict = await handlers.reply(reply.right);
+      if (!verdict.accepted) await deadLetter(msg, verdict.reason);
+      msg.ack();
+    } catch (error) {
+      log(`reply ${msg.seq} not recorded, redelivering: ${error instanceof Error ? error.message : String(error)}`);
+      msg.nak(retryDelayMs);
+    }
+  };
+
+  const onAdvisory = async (msg: JsMsg, handlers: TransportHandlers): Promise<void> => {
+    try {
+      const parsed = parseJson(msg.data);
+      const advisory = E.isRight(parsed) ? (parsed.right as Partial<MaxDeliveriesAdvisory>) : {};
+      if (typeof advisory.stream !== 'string' || typeof advisory.stream_seq !== 'number') {
+        log(`ignoring an advisory that is not a max-deliveries advisory: ${msg.subject}`);
+        msg.ack();
+        return;
+      }
+      const stored = await jsm.streams.getMessage(advisory.stream, { seq: advisory.stream_seq }).catch(() => null);
+      if (stored !== null) {
+        const reason = `delivered ${advisory.deliveries ?? '?'} times without acknowledgement (consumer ${advisory.consumer ?? '?'})`;
+        await putDeadLetter(js, names, {
+          originSubject: stored.subject,
+          data: stored.data,
+          headers: stored.header,
+          reason,
+          deliveries: advisory.deliveries ?? 0,
+          originStream: advisory.stream,
+          originSequence: advisory.stream_seq,
+          at: Date.now(),
+        });
+        await jsm.streams.deleteMessage(advisory.stream, advisory.stream_seq).catch(() => false);
+        const target = advisory.stream === names.streams.replies ? replyTarget(stored.data) : commandTarget(stored.header);
+        if (target !== null) await handlers.deadLetter({ ...target, reason });
+      }
+      msg.ack();
+    } catch (error) {
+      log(`advisory ${msg.seq} not handled, redelivering: ${error instanceof Error ? error.message : String(error)}`);
+      msg.nak(retryDelayMs);
+    }
+  };
+
+  const pump = async (stream: string, durable: string, handle: (msg: JsMsg) => Promise<void>): Promise<void> => {
+    const consumer = await js.consumers.get(stream, durable);
+    const messages = await consumer.consume({ max_messages: 1000 });
+    loops.push(messages);
+    void (async () => {
+      for await (const msg of messages) track(handle(msg));
+    })();
+  };
+
+  return {
+    names,
+    js,
+    jsm,
+    async dispatch(effect: DispatchEffect) {
+      await js.publish(names.command(effect.saga, effect.operation), commandBody(effect), {
+        msgID: effect.id,
+        headers: commandHeaders(effect, names.reply(effect.saga)),
+      });
+    },
+    async listen(handlers) {
+      await pump(names.streams.replies, names.engineConsumer, (msg) => onReply(msg, handlers));
+      await pump(names.streams.advisories, names.advisoryConsumer, (msg) => onAdvisory(msg, handlers));
+    },
+    announce(summary: InstanceSummary) {
+      js.publish(names.event(summary.saga, summary.status), JSON.stringify(summary)).catch((error: unknown) =>
+        log(`status change of ${summary.instanceId} not announced: ${error instanceof Error ? error.message : String(error)}`),
+      );
+    },
+    async close() {
+      for (const messages of loops.splice(0)) await messages.close();
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+function commandTarget(h: { get(name: string): string } | undefined): { instanceId: string; effectId: string } | null {
+  const instanceId = h?.get(header.instance);
+  const effectId = h?.get(header.effect);
+  return instanceId && effectId ? { instanceId, effectId } : null;
+}
+
+function replyTarget(data: Uint8Array): { instanceId: string; effectId: string } | null {
+  const reply = decodeReply(data);
+  return E.isRight(reply) ? { instanceId: reply.right.instanceId, effectId: reply.right.effectId } : null;
+}

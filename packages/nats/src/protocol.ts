@@ -1,0 +1,108 @@
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import { decodeWith, formatProblems, type DispatchEffect, type Reply } from '@sagaflow/core';
+
+/**
+ * Message headers. The effect's identity travels in headers, so a command whose body cannot be
+ * decoded can still be answered (as a non-retryable failure) or dead-lettered against its instance.
+ */
+export const header = {
+  msgId: 'Nats-Msg-Id',
+  instance: 'Sagaflow-Instance',
+  effect: 'Sagaflow-Effect',
+  key: 'Sagaflow-Key',
+  kind: 'Sagaflow-Kind',
+  saga: 'Sagaflow-Saga',
+  step: 'Sagaflow-Step',
+  operation: 'Sagaflow-Operation',
+  attempt: 'Sagaflow-Attempt',
+  replyTo: 'Sagaflow-Reply-To',
+  reason: 'Sagaflow-Dead-Reason',
+  deliveries: 'Sagaflow-Deliveries',
+  originSubject: 'Sagaflow-Origin-Subject',
+  originStream: 'Sagaflow-Origin-Stream',
+  originSequence: 'Sagaflow-Origin-Sequence',
+  deadAt: 'Sagaflow-Dead-At',
+} as const;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/** The headers of a command message. */
+export function commandHeaders(effect: DispatchEffect, replyTo: string): MsgHdrs {
+  const h = natsHeaders();
+  h.set(header.instance, effect.instanceId);
+  h.set(header.effect, effect.id);
+  h.set(header.key, effect.key);
+  h.set(header.kind, effect.kind);
+  h.set(header.saga, effect.saga);
+  h.set(header.step, effect.step);
+  h.set(header.operation, effect.operation);
+  h.set(header.attempt, String(effect.attempt));
+  h.set(header.replyTo, replyTo);
+  return h;
+}
+
+/** The body of a command message: the encoded command as JSON. */
+export const commandBody = (effect: DispatchEffect): Uint8Array => encoder.encode(JSON.stringify(effect.command));
+
+/** What a worker reads off a command message before decoding its body with the step's codec. */
+export interface CommandEnvelope {
+  readonly effect: Omit<DispatchEffect, 'command'>;
+  readonly replyTo: string;
+}
+
+/** Reads the effect identity from a command's headers; `Left` names what is missing. */
+export function readCommandEnvelope(h: MsgHdrs | undefined): E.Either<string, CommandEnvelope> {
+  const get = (name: string): string => h?.get(name) ?? '';
+  const missing = [header.instance, header.effect, header.key, header.kind, header.saga, header.step, header.operation, header.attempt, header.replyTo].filter(
+    (name) => get(name) === '',
+  );
+  if (missing.length > 0) return E.left(`missing header(s) ${missing.join(', ')}`);
+  const kind = get(header.kind);
+  const attempt = Number(get(header.attempt));
+  if (kind !== 'action' && kind !== 'compensation') return E.left(`header ${header.kind} is "${kind}", expected action or compensation`);
+  if (!Number.isInteger(attempt) || attempt < 1) return E.left(`header ${header.attempt} is "${get(header.attempt)}", expected a positive integer`);
+  return E.right({
+    effect: {
+      type: 'dispatch',
+      id: get(header.effect),
+      key: get(header.key),
+      kind,
+      saga: get(header.saga),
+      instanceId: get(header.instance),
+      step: get(header.step),
+      operation: get(header.operation),
+      attempt,
+    },
+    replyTo: get(header.replyTo),
+  });
+}
+
+/** Parses a message body as JSON; `Left` says why it is not. */
+export function parseJson(data: Uint8Array): E.Either<string, unknown> {
+  try {
+    return E.right(JSON.parse(decoder.decode(data)) as unknown);
+  } catch (error) {
+    return E.left(`body is not UTF-8 JSON (${error instanceof Error ? error.message : String(error)})`);
+  }
+}
+
+const ReplyOutcomeC = t.union([
+  t.type({ ok: t.literal(true), reply: t.unknown }),
+  t.type({ ok: t.literal(false), error: t.intersection([t.type({ code: t.string, message: t.string }), t.partial({ retryable: t.boolean })]) }),
+]);
+/** The body of a reply message. */
+export const ReplyEnvelope = t.type({ instanceId: t.string, effectId: t.string, outcome: ReplyOutcomeC });
+
+/** Encodes a reply. */
+export const replyBody = (reply: Reply): Uint8Array => encoder.encode(JSON.stringify(reply));
+
+/** Decodes a reply body; `Left` gives a readable reason. */
+export function decodeReply(data: Uint8Array): E.Either<string, Reply> {
+  const json = parseJson(data);
+  if (E.isLeft(json)) return json;
+  const decoded = decodeWith(ReplyEnvelope, json.right);
+  return E.isLeft(decoded) ? E.left(`reply envelope is invalid: ${formatProblems(decoded.left)}`) : E.right(decoded.right);
+}

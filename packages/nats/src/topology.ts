@@ -1,0 +1,119 @@
+import {
+  AckPolicy,
+  DeliverPolicy,
+  JetStreamApiError,
+  RetentionPolicy,
+  StorageType,
+  type ConsumerConfig,
+  type JetStreamManager,
+  type StreamConfig,
+} from '@nats-io/jetstream';
+import { nanos } from '@nats-io/transport-node';
+import type { Naming } from './naming.js';
+
+/** Tuning of the durable consumers; the defaults suit most deployments. */
+export interface ConsumerSettings {
+  /** How long a delivered message may go unacknowledged before redelivery (workers heartbeat meanwhile). */
+  readonly ackWaitMs?: number;
+  /** Deliveries before a message is given up and dead-lettered. */
+  readonly maxDeliver?: number;
+  /** Messages in flight per consumer. */
+  readonly maxAckPending?: number;
+}
+
+const day = 24 * 60 * 60 * 1000;
+
+/** The streams every deployment needs, with their fixed configuration. */
+export function streamConfigs(names: Naming): WithName<StreamConfig>[] {
+  const ns = names.namespace;
+  const file = { storage: StorageType.File, num_replicas: 1 };
+  return [
+    {
+      name: names.streams.commands,
+      subjects: [`${ns}.cmd.>`],
+      retention: RetentionPolicy.Workqueue,
+      duplicate_window: nanos(2 * 60 * 1000),
+      ...file,
+    },
+    { name: names.streams.replies, subjects: [`${ns}.reply.>`], retention: RetentionPolicy.Workqueue, duplicate_window: nanos(2 * 60 * 1000), ...file },
+    { name: names.streams.events, subjects: [`${ns}.evt.>`], retention: RetentionPolicy.Limits, max_age: nanos(7 * day), ...file },
+    { name: names.streams.deadLetters, subjects: [`${ns}.dlq.>`], retention: RetentionPolicy.Limits, duplicate_window: nanos(2 * 60 * 1000), ...file },
+    {
+      name: names.streams.advisories,
+      subjects: [names.streams.commands, names.streams.replies].map((stream) => `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.*`),
+      retention: RetentionPolicy.Limits,
+      max_age: nanos(7 * day),
+      ...file,
+    },
+  ];
+}
+
+type WithName<T> = Partial<T> & { name: string };
+
+/** Creates a stream, or brings an existing one to this configuration. Safe to run concurrently. */
+export async function ensureStream(jsm: JetStreamManager, config: WithName<StreamConfig>): Promise<void> {
+  try {
+    await jsm.streams.add(config);
+  } catch (error) {
+    if (!isAlreadyInUse(error)) throw error;
+    const { name, retention: _fixed, storage: _alsoFixed, ...mutable } = config;
+    await jsm.streams.update(name, mutable);
+  }
+}
+
+/** Creates a durable pull consumer, or updates an existing one. Safe to run concurrently. */
+export async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+  try {
+    await jsm.consumers.add(stream, config);
+  } catch (error) {
+    if (!isAlreadyInUse(error)) throw error;
+    const { durable_name, deliver_policy: _fixed, filter_subject: _alsoFixed, ...mutable } = config;
+    await jsm.consumers.update(stream, durable_name, mutable);
+  }
+}
+
+const isAlreadyInUse = (error: unknown): boolean =>
+  error instanceof JetStreamApiError && /already in use|already exists|consumer name already/i.test(error.message);
+
+/** The streams of a namespace (engine and workers both call this). */
+export async function ensureStreams(jsm: JetStreamManager, names: Naming): Promise<void> {
+  for (const config of streamConfigs(names)) await ensureStream(jsm, config);
+}
+
+const consumerDefaults = (settings: ConsumerSettings) => ({
+  ack_policy: AckPolicy.Explicit,
+  deliver_policy: DeliverPolicy.All,
+  ack_wait: nanos(settings.ackWaitMs ?? 30_000),
+  max_deliver: settings.maxDeliver ?? 5,
+  max_ack_pending: settings.maxAckPending ?? 1000,
+});
+
+/** The engine's consumers: replies, and max-delivery advisories. */
+export async function ensureEngineConsumers(jsm: JetStreamManager, names: Naming, settings: ConsumerSettings = {}): Promise<void> {
+  await ensureConsumer(jsm, names.streams.replies, {
+    durable_name: names.engineConsumer,
+    filter_subject: `${names.namespace}.reply.>`,
+    ...consumerDefaults({ maxDeliver: 20, maxAckPending: 10_000, ...settings }),
+  });
+  await ensureConsumer(jsm, names.streams.advisories, {
+    durable_name: names.advisoryConsumer,
+    ...consumerDefaults({ maxDeliver: 100, ...settings }),
+  });
+}
+
+/** The consumer an operation's workers share. */
+export async function ensureOperationConsumer(
+  jsm: JetStreamManager,
+  names: Naming,
+  saga: string,
+  operation: string,
+  settings: ConsumerSettings = {},
+): Promise<string> {
+  const durable = names.operationConsumer(saga, operation);
+  await ensureConsumer(jsm, names.streams.commands, {
+    durable_name: durable,
+    filter_subject: names.command(saga, operation),
+    ...consumerDefaults(settings),
+  });
+  return durable;
+}
