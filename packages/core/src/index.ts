@@ -37,5 +37,5 @@ export { summaryOf } from './instance-state.js';
 export { decodeRecorded, decodeStream, encodeEvent } from './recorded.js';
 export { createMemoryEventStore, type MemoryEventStoreOptions } from './memory-event-store.js';
 export { checkAppendRequest, checkLimit } from './append-request.js';
-export type { DeadLetterNotice, Reply, ReplyVerdict, Transport, TransportHandlers } from './transport.js';
-export { isStepFailure, StepFailure } from './step-failure.js';
+export type { DeadLetterNotice, Reply, ReplyVerdict, StartRequest, Transport, TransportHandlers } from './transport.js';
+export { isStepFailure, StepFailure, type StepFailureOptions } from './step-failure.js';

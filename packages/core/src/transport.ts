@@ -19,6 +19,13 @@ export interface DeadLetterNotice {
   readonly reason: string;
 }
 
+/** A request to start an instance, from a client in another process. */
+export interface StartRequest {
+  readonly saga: string;
+  readonly instanceId: string;
+  readonly input: unknown;
+}
+
 /**
  * What a transport delivers to the engine. Each promise settles once the consequences are durably
  * recorded, so the transport acknowledges the message only then (and redelivers it otherwise).
@@ -26,6 +33,8 @@ export interface DeadLetterNotice {
 export interface TransportHandlers {
   readonly reply: (reply: Reply) => Promise<ReplyVerdict>;
   readonly deadLetter: (notice: DeadLetterNotice) => Promise<void>;
+  /** Starts an instance; accepted also when it already exists (a repeated request), refused for bad input. */
+  readonly start: (request: StartRequest) => Promise<ReplyVerdict>;
 }
 
 /** The transport port: how the engine reaches workers and hears back from them. */

@@ -18,6 +18,7 @@ import {
   type InterventionAction,
   type DeadLetterNotice,
   type Reply,
+  type StartRequest,
   type ReplyVerdict,
   type Transport,
   type SagaError,
@@ -89,7 +90,11 @@ export class Engine {
   /** Starts listening for replies and resumes every unfinished instance. */
   async start(): Promise<RecoveryReport> {
     this.running = true;
-    await this.options.transport.listen({ reply: (reply) => this.onReply(reply), deadLetter: (notice) => this.onDeadLetter(notice) });
+    await this.options.transport.listen({
+      reply: (reply) => this.onReply(reply),
+      deadLetter: (notice) => this.onDeadLetter(notice),
+      start: (request) => this.onStartRequest(request),
+    });
     return this.recover();
   }
 
@@ -221,6 +226,13 @@ export class Engine {
     if (result.left._tag === 'InvalidReply') {
       await this.onDeadLetter({ instanceId: reply.instanceId, effectId: reply.effectId, reason: result.left.message });
     }
+    return { accepted: false, reason: result.left.message };
+  }
+
+  private async onStartRequest(request: StartRequest): Promise<ReplyVerdict> {
+    const result = await this.startSaga(request.saga, request.instanceId, request.input);
+    if (E.isRight(result) || result.left._tag === 'InstanceExists') return { accepted: true };
+    this.log.error(`start of ${request.instanceId} refused: ${result.left.message}`);
     return { accepted: false, reason: result.left.message };
   }
 

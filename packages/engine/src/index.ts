@@ -3,4 +3,4 @@ export { AppendBatcher } from './append-batcher.js';
 export { createInProcessTransport, type InProcessHandler, type InProcessTransport } from './in-process-transport.js';
 export { InstanceMailbox } from './instance-mailbox.js';
 export { systemClock, TimerService, type Clock } from './timer-service.js';
-export type { DeadLetterNotice, Reply, ReplyVerdict, Transport, TransportHandlers } from '@sagaflow/core';
+export type { DeadLetterNotice, Reply, ReplyVerdict, StartRequest, Transport, TransportHandlers } from '@sagaflow/core';

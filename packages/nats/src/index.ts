@@ -11,6 +11,10 @@ export {
   readCommandEnvelope,
   replyBody,
   ReplyEnvelope,
+  decodeStart,
+  startBody,
+  StartEnvelope,
   type CommandEnvelope,
 } from './protocol.js';
 export { ensureConsumer, ensureEngineConsumers, ensureOperationConsumer, ensureStream, ensureStreams, streamConfigs, type ConsumerSettings } from './topology.js';
+export { requestStart } from './start-client.js';

@@ -5,6 +5,7 @@
  * | stream | subjects | retention | what |
  * |---|---|---|---|
  * | `<NS>_COMMANDS` | `<ns>.cmd.<saga>.<operation>` | work queue | commands for workers, one durable consumer per operation |
+ * | `<NS>_STARTS` | `<ns>.start.<saga>` | work queue | start requests from clients (`Nats-Msg-Id` = instance id), one durable consumer (the engine) |
  * | `<NS>_REPLIES` | `<ns>.reply.<saga>` | work queue | workers' replies, one durable consumer (the engine) |
  * | `<NS>_EVENTS` | `<ns>.evt.<saga>.<status>` | limits (7 days) | instance status changes, for watchers |
  * | `<NS>_DLQ` | `<ns>.dlq.<origin…>` | limits (kept) | dead letters: payload, headers, reason, deliveries |
@@ -14,6 +15,7 @@ export interface Naming {
   readonly namespace: string;
   readonly streams: {
     readonly commands: string;
+    readonly starts: string;
     readonly replies: string;
     readonly events: string;
     readonly deadLetters: string;
@@ -21,6 +23,8 @@ export interface Naming {
   };
   /** Subject of the commands of one operation (a step or a compensation) of a saga. */
   command(saga: string, operation: string): string;
+  /** Subject of the start requests of a saga. */
+  start(saga: string): string;
   /** Subject of the replies of a saga. */
   reply(saga: string): string;
   /** Subject of an instance status change. */
@@ -30,6 +34,7 @@ export interface Naming {
   /** Durable consumer of an operation's commands, shared by all its workers. */
   operationConsumer(saga: string, operation: string): string;
   readonly engineConsumer: string;
+  readonly startConsumer: string;
   readonly advisoryConsumer: string;
 }
 
@@ -49,17 +54,20 @@ export function naming(namespace = 'sagaflow'): Naming {
     namespace,
     streams: {
       commands: `${NS}_COMMANDS`,
+      starts: `${NS}_STARTS`,
       replies: `${NS}_REPLIES`,
       events: `${NS}_EVENTS`,
       deadLetters: `${NS}_DLQ`,
       advisories: `${NS}_ADVISORIES`,
     },
     command: (saga, operation) => `${namespace}.cmd.${checkToken('saga name', saga)}.${checkToken('operation', operation)}`,
+    start: (saga) => `${namespace}.start.${checkToken('saga name', saga)}`,
     reply: (saga) => `${namespace}.reply.${checkToken('saga name', saga)}`,
     event: (saga, status) => `${namespace}.evt.${checkToken('saga name', saga)}.${status}`,
     deadLetter: (originSubject) => `${namespace}.dlq.${originSubject.startsWith(`${namespace}.`) ? originSubject.slice(namespace.length + 1) : 'unknown'}`,
     operationConsumer: (saga, operation) => `${NS}_W_${checkToken('saga name', saga)}_${checkToken('operation', operation)}`,
     engineConsumer: `${NS}_ENGINE`,
+    startConsumer: `${NS}_ENGINE_STARTS`,
     advisoryConsumer: `${NS}_ENGINE_ADVISORIES`,
   };
 }

@@ -4,7 +4,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { DispatchEffect, InstanceSummary, Transport, TransportHandlers } from '@sagaflow/core';
 import { putDeadLetter } from './dead-letters.js';
 import { naming, type Naming } from './naming.js';
-import { commandBody, commandHeaders, decodeReply, header, parseJson } from './protocol.js';
+import { commandBody, commandHeaders, decodeReply, decodeStart, header, parseJson } from './protocol.js';
 import { ensureEngineConsumers, ensureStreams, type ConsumerSettings } from './topology.js';
 
 /** Options of the engine's NATS transport. */
@@ -89,6 +89,21 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     }
   };
 
+  const onStart = async (msg: JsMsg, handlers: TransportHandlers): Promise<void> => {
+    try {
+      const saga = msg.subject.slice(`${names.namespace}.start.`.length);
+      const request = decodeStart(msg.data);
+      const verdict = E.isLeft(request)
+        ? ({ accepted: false, reason: `undecodable start request: ${request.left}` } as const)
+        : await handlers.start({ saga, instanceId: request.right.instanceId, input: request.right.input });
+      if (!verdict.accepted) await deadLetter(msg, verdict.reason);
+      msg.ack();
+    } catch (error) {
+      log(`start request ${msg.seq} not recorded, redelivering: ${error instanceof Error ? error.message : String(error)}`);
+      msg.nak(retryDelayMs);
+    }
+  };
+
   const onAdvisory = async (msg: JsMsg, handlers: TransportHandlers): Promise<void> => {
     try {
       const parsed = parseJson(msg.data);
@@ -143,6 +158,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     },
     async listen(handlers) {
       await pump(names.streams.replies, names.engineConsumer, (msg) => onReply(msg, handlers));
+      await pump(names.streams.starts, names.startConsumer, (msg) => onStart(msg, handlers));
       await pump(names.streams.advisories, names.advisoryConsumer, (msg) => onAdvisory(msg, handlers));
     },
     announce(summary: InstanceSummary) {

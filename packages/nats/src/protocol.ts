@@ -106,3 +106,17 @@ export function decodeReply(data: Uint8Array): E.Either<string, Reply> {
   const decoded = decodeWith(ReplyEnvelope, json.right);
   return E.isLeft(decoded) ? E.left(`reply envelope is invalid: ${formatProblems(decoded.left)}`) : E.right(decoded.right);
 }
+
+/** The body of a start request (the saga is in the subject). */
+export const StartEnvelope = t.type({ instanceId: t.string, input: t.unknown });
+
+/** Encodes a start request body. */
+export const startBody = (instanceId: string, input: unknown): Uint8Array => encoder.encode(JSON.stringify({ instanceId, input }));
+
+/** Decodes a start request body; `Left` gives a readable reason. */
+export function decodeStart(data: Uint8Array): E.Either<string, t.TypeOf<typeof StartEnvelope>> {
+  const json = parseJson(data);
+  if (E.isLeft(json)) return json;
+  const decoded = decodeWith(StartEnvelope, json.right);
+  return E.isLeft(decoded) ? E.left(`start request is invalid: ${formatProblems(decoded.left)}`) : E.right(decoded.right);
+}

@@ -35,12 +35,13 @@ export function streamConfigs(names: Naming): WithName<StreamConfig>[] {
       duplicate_window: nanos(2 * 60 * 1000),
       ...file,
     },
+    { name: names.streams.starts, subjects: [`${ns}.start.>`], retention: RetentionPolicy.Workqueue, duplicate_window: nanos(2 * 60 * 1000), ...file },
     { name: names.streams.replies, subjects: [`${ns}.reply.>`], retention: RetentionPolicy.Workqueue, duplicate_window: nanos(2 * 60 * 1000), ...file },
     { name: names.streams.events, subjects: [`${ns}.evt.>`], retention: RetentionPolicy.Limits, max_age: nanos(7 * day), ...file },
     { name: names.streams.deadLetters, subjects: [`${ns}.dlq.>`], retention: RetentionPolicy.Limits, duplicate_window: nanos(2 * 60 * 1000), ...file },
     {
       name: names.streams.advisories,
-      subjects: [names.streams.commands, names.streams.replies].map((stream) => `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.*`),
+      subjects: [names.streams.commands, names.streams.starts, names.streams.replies].map((stream) => `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.${stream}.*`),
       retention: RetentionPolicy.Limits,
       max_age: nanos(7 * day),
       ...file,
@@ -88,11 +89,16 @@ const consumerDefaults = (settings: ConsumerSettings) => ({
   max_ack_pending: settings.maxAckPending ?? 1000,
 });
 
-/** The engine's consumers: replies, and max-delivery advisories. */
+/** The engine's consumers: start requests, replies, and max-delivery advisories. */
 export async function ensureEngineConsumers(jsm: JetStreamManager, names: Naming, settings: ConsumerSettings = {}): Promise<void> {
   await ensureConsumer(jsm, names.streams.replies, {
     durable_name: names.engineConsumer,
     filter_subject: `${names.namespace}.reply.>`,
+    ...consumerDefaults({ maxDeliver: 20, maxAckPending: 10_000, ...settings }),
+  });
+  await ensureConsumer(jsm, names.streams.starts, {
+    durable_name: names.startConsumer,
+    filter_subject: `${names.namespace}.start.>`,
     ...consumerDefaults({ maxDeliver: 20, maxAckPending: 10_000, ...settings }),
   });
   await ensureConsumer(jsm, names.streams.advisories, {

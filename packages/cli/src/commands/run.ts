@@ -1,0 +1,61 @@
+import { createNatsTransport, connectNats, maskUrl } from '@sagaflow/nats';
+import { Engine } from '@sagaflow/engine';
+import { UsageError } from '../cli-error.js';
+import { loadSagas } from '../load-sagas.js';
+import { globalHelp, parseCommand, type Command } from '../options.js';
+import { maskStoreUrl, openStore } from '../store-url.js';
+
+/** `sagaflow run`: the engine as a long-running process. */
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run the engine: dispatch steps over NATS, record replies, fire timers, resume after restarts',
+  help: `Usage: sagaflow run [--transport nats] [global options]
+
+Runs the engine until SIGINT or SIGTERM, then stops taking new work, finishes what it is
+recording and exits 0. On start it resumes every unfinished instance in the store.
+
+Options:
+  --transport nats  how steps reach workers (only nats: workers run in their own processes)
+
+${globalHelp}
+
+Examples:
+  sagaflow run
+  sagaflow run --store sqlite:/var/lib/sagaflow/sagaflow.db --nats nats://nats:4222
+  NATS_CREDS=/etc/sagaflow/engine.creds sagaflow run --nats tls://nats.example:4222`,
+  async run(argv) {
+    const { global, values } = parseCommand(argv, { transport: { type: 'string' } });
+    if (global.help) {
+      process.stdout.write(`${this.help}\n`);
+      return 0;
+    }
+    const transportName = typeof values.transport === 'string' ? values.transport : 'nats';
+    if (transportName !== 'nats') throw new UsageError(`Unknown transport "${transportName}": the engine runs with --transport nats`);
+    const registry = await loadSagas(global.sagas);
+    const store = openStore(global.store);
+    const connection = await connectNats({ ...global.nats, name: 'sagaflow-engine' });
+    const transport = await createNatsTransport({ connection, namespace: global.namespace });
+    const log = {
+      info: (message: string) => process.stdout.write(`${new Date().toISOString()} ${message}\n`),
+      warn: (message: string) => process.stderr.write(`${new Date().toISOString()} warning: ${message}\n`),
+      error: (message: string) => process.stderr.write(`${new Date().toISOString()} error: ${message}\n`),
+    };
+    const engine = new Engine({ store, registry, transport, log });
+    const report = await engine.start();
+    log.info(
+      `engine ready: store ${maskStoreUrl(global.store)}, nats ${maskUrl(global.nats.url ?? 'nats://127.0.0.1:4222')}, ` +
+        `namespace ${global.namespace}, sagas ${registry.list().join(', ')}; resumed ${report.instances} instance(s)`,
+    );
+    await new Promise<void>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
+    });
+    log.info('stopping: finishing work in progress');
+    await transport.close();
+    await engine.stop();
+    await connection.drain();
+    await store.close();
+    log.info('stopped');
+    return 0;
+  },
+};

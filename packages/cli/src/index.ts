@@ -1,0 +1,2 @@
+export { loadSagas } from './load-sagas.js';
+export { defaultStoreUrl, maskStoreUrl, openStore } from './store-url.js';
