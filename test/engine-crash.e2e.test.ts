@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createRegistry, decodeStream, replay } from '@sagaflow/core';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import orderFulfilment from '../sagas/order-fulfilment.saga.js';
-import { orderPlan, readWorkerLedger } from '../examples/order-fulfilment/order-workers.js';
+import { orderPlan, readLedger } from '../examples/order-fulfilment/order-services.js';
 import { spawnTs } from './support/processes.js';
 
 const count = 200;
@@ -41,7 +41,7 @@ describe('engine killed with SIGKILL in the middle of a run', () => {
       expect(await second.exited).toBe(0);
 
       const registry = createRegistry([orderFulfilment]);
-      const ledger = readWorkerLedger(workersPath);
+      const ledger = readLedger([workersPath]);
       for (const [key, times] of ledger.applied) expect({ key, times }).toEqual({ key, times: 1 });
 
       for (let n = 0; n < count; n++) {
