@@ -16,7 +16,12 @@ export interface Child {
 
 /** Starts `node --import tsx <script> ...args` from the repository root. */
 export function spawnTs(script: string, args: readonly string[]): Child {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnNode(['--import', 'tsx', script, ...args]);
+}
+
+/** Starts `node ...args` from the repository root (e.g. the `sagaflow` binary). */
+export function spawnNode(args: readonly string[], env: NodeJS.ProcessEnv = process.env): Child {
+  const child = spawn(process.execPath, [...args], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env });
   const lines: string[] = [];
   const stderr: string[] = [];
   const listeners = new Set<(line: string) => void>();

@@ -1,5 +1,5 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
-import type { JetStreamClient, JetStreamManager } from '@nats-io/jetstream';
+import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
 import { header } from './protocol.js';
 import type { Naming } from './naming.js';
 
@@ -47,6 +47,20 @@ export async function putDeadLetter(js: JetStreamClient, names: Naming, letter: 
   if (letter.originSequence !== undefined) h.set(header.originSequence, String(letter.originSequence));
   const msgID = letter.originStream !== undefined && letter.originSequence !== undefined ? `dlq:${letter.originStream}:${letter.originSequence}` : undefined;
   await js.publish(names.deadLetter(letter.originSubject), letter.data, { headers: h, ...(msgID === undefined ? {} : { msgID }) });
+}
+
+/** Keeps a delivered JetStream message as a dead letter, as it was, with the reason and its delivery count. */
+export async function deadLetterMessage(js: JetStreamClient, names: Naming, msg: JsMsg, reason: string): Promise<void> {
+  await putDeadLetter(js, names, {
+    originSubject: msg.subject,
+    data: msg.data,
+    headers: msg.headers,
+    reason,
+    deliveries: msg.info.deliveryCount,
+    originStream: msg.info.stream,
+    originSequence: msg.seq,
+    at: Date.now(),
+  });
 }
 
 /** Dead letters in order of arrival, from sequence `after + 1`, at most `limit`. */

@@ -1,5 +1,5 @@
 export { connectNats, maskUrl, natsSettingsFromEnv, NatsUnavailableError, type NatsSettings } from './connect.js';
-export { getDeadLetter, listDeadLetters, putDeadLetter, type DeadLetter, type DeadLetterInput } from './dead-letters.js';
+export { deadLetterMessage, getDeadLetter, listDeadLetters, putDeadLetter, type DeadLetter, type DeadLetterInput } from './dead-letters.js';
 export { checkToken, naming, type Naming } from './naming.js';
 export { createNatsTransport, type NatsTransport, type NatsTransportOptions } from './nats-transport.js';
 export {

@@ -36,6 +36,7 @@ export interface Naming {
   readonly engineConsumer: string;
   readonly startConsumer: string;
   readonly advisoryConsumer: string;
+  readonly deadLetterConsumer: string;
 }
 
 const token = /^[A-Za-z0-9_-]+$/;
@@ -69,5 +70,6 @@ export function naming(namespace = 'sagaflow'): Naming {
     engineConsumer: `${NS}_ENGINE`,
     startConsumer: `${NS}_ENGINE_STARTS`,
     advisoryConsumer: `${NS}_ENGINE_ADVISORIES`,
+    deadLetterConsumer: `${NS}_ENGINE_DLQ`,
   };
 }

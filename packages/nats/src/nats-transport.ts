@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DispatchEffect, InstanceSummary, Transport, TransportHandlers } from '@sagaflow/core';
-import { putDeadLetter } from './dead-letters.js';
+import { deadLetterMessage, putDeadLetter } from './dead-letters.js';
 import { naming, type Naming } from './naming.js';
 import { commandBody, commandHeaders, decodeReply, decodeStart, header, parseJson } from './protocol.js';
 import { ensureEngineConsumers, ensureStreams, type ConsumerSettings } from './topology.js';
@@ -36,9 +36,10 @@ interface MaxDeliveriesAdvisory {
 
 /**
  * Creates the streams and the engine's consumers (idempotently), then dispatches commands with
- * `Nats-Msg-Id` = effect id and consumes replies with explicit acks: a reply is acknowledged only
- * once the engine has recorded it. Undecodable replies and messages past their delivery limit are
- * moved to the dead letters, and the instance they name is told.
+ * `Nats-Msg-Id` = effect id and consumes start requests and replies with explicit acks: each is
+ * acknowledged only once the engine has recorded it. Undecodable replies and messages past their
+ * delivery limit are moved to the dead letters; every dead letter (also one a worker made) that
+ * names an effect is then recorded against its instance.
  */
 export async function createNatsTransport(options: NatsTransportOptions): Promise<NatsTransport> {
   const names = naming(options.namespace);
@@ -56,27 +57,13 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     void work.finally(() => inFlight.delete(work));
   };
 
-  const deadLetter = async (msg: JsMsg, reason: string): Promise<void> => {
-    await putDeadLetter(js, names, {
-      originSubject: msg.subject,
-      data: msg.data,
-      headers: msg.headers,
-      reason,
-      deliveries: msg.info.deliveryCount,
-      originStream: msg.info.stream,
-      originSequence: msg.seq,
-      at: Date.now(),
-    });
-  };
+  const deadLetter = (msg: JsMsg, reason: string): Promise<void> => deadLetterMessage(js, names, msg, reason);
 
   const onReply = async (msg: JsMsg, handlers: TransportHandlers): Promise<void> => {
     try {
       const reply = decodeReply(msg.data);
       if (E.isLeft(reply)) {
         await deadLetter(msg, `undecodable reply: ${reply.left}`);
-        const instanceId = msg.headers?.get(header.instance);
-        const effectId = msg.headers?.get(header.effect);
-        if (instanceId && effectId) await handlers.deadLetter({ instanceId, effectId, reason: `undecodable reply: ${reply.left}` });
         msg.ack();
         return;
       }
@@ -104,7 +91,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     }
   };
 
-  const onAdvisory = async (msg: JsMsg, handlers: TransportHandlers): Promise<void> => {
+  const onAdvisory = async (msg: JsMsg): Promise<void> => {
     try {
       const parsed = parseJson(msg.data);
       const advisory = E.isRight(parsed) ? (parsed.right as Partial<MaxDeliveriesAdvisory>) : {};
@@ -127,8 +114,6 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
           at: Date.now(),
         });
         await jsm.streams.deleteMessage(advisory.stream, advisory.stream_seq).catch(() => false);
-        const target = advisory.stream === names.streams.replies ? replyTarget(stored.data) : commandTarget(stored.header);
-        if (target !== null) await handlers.deadLetter({ ...target, reason });
       }
       msg.ack();
     } catch (error) {
@@ -137,9 +122,22 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     }
   };
 
+  /** Every dead letter that names an awaited effect stops its instance, whoever made the letter. */
+  const onDeadLetter = async (msg: JsMsg, handlers: TransportHandlers): Promise<void> => {
+    try {
+      const target = msg.headers?.get(header.effect) ? commandTarget(msg.headers) : replyTarget(msg.data);
+      const reason = msg.headers?.get(header.reason) || 'dead-lettered';
+      if (target !== null) await handlers.deadLetter({ ...target, reason });
+      msg.ack();
+    } catch (error) {
+      log(`dead letter ${msg.seq} not recorded against its instance, redelivering: ${error instanceof Error ? error.message : String(error)}`);
+      msg.nak(retryDelayMs);
+    }
+  };
+
   const pump = async (stream: string, durable: string, handle: (msg: JsMsg) => Promise<void>): Promise<void> => {
     const consumer = await js.consumers.get(stream, durable);
-    const messages = await consumer.consume({ max_messages: 1000 });
+    const messages = await consumer.consume({ max_messages: 200 });
     loops.push(messages);
     void (async () => {
       for await (const msg of messages) track(handle(msg));
@@ -159,7 +157,8 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     async listen(handlers) {
       await pump(names.streams.replies, names.engineConsumer, (msg) => onReply(msg, handlers));
       await pump(names.streams.starts, names.startConsumer, (msg) => onStart(msg, handlers));
-      await pump(names.streams.advisories, names.advisoryConsumer, (msg) => onAdvisory(msg, handlers));
+      await pump(names.streams.advisories, names.advisoryConsumer, onAdvisory);
+      await pump(names.streams.deadLetters, names.deadLetterConsumer, (msg) => onDeadLetter(msg, handlers));
     },
     announce(summary: InstanceSummary) {
       js.publish(names.event(summary.saga, summary.status), JSON.stringify(summary)).catch((error: unknown) =>
@@ -168,6 +167,8 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     },
     async close() {
       for (const messages of loops.splice(0)) await messages.close();
+      // Make sure the server has seen the pulls end, or it may still hand them a message that then waits out its ack wait.
+      await options.connection.flush();
       await Promise.allSettled([...inFlight]);
     },
   };

@@ -62,12 +62,21 @@ export async function ensureStream(jsm: JetStreamManager, config: WithName<Strea
   }
 }
 
-/** Creates a durable pull consumer, or updates an existing one. Safe to run concurrently. */
-export async function ensureConsumer(jsm: JetStreamManager, stream: string, config: Partial<ConsumerConfig> & { durable_name: string }): Promise<void> {
+/**
+ * Creates a durable pull consumer; an existing one is brought to this configuration unless
+ * `update` is false (so a process started without settings does not undo tuned ones). Safe to run concurrently.
+ */
+export async function ensureConsumer(
+  jsm: JetStreamManager,
+  stream: string,
+  config: Partial<ConsumerConfig> & { durable_name: string },
+  update = true,
+): Promise<void> {
   try {
     await jsm.consumers.add(stream, config);
   } catch (error) {
     if (!isAlreadyInUse(error)) throw error;
+    if (!update) return;
     const { durable_name, deliver_policy: _fixed, filter_subject: _alsoFixed, ...mutable } = config;
     await jsm.consumers.update(stream, durable_name, mutable);
   }
@@ -89,7 +98,7 @@ const consumerDefaults = (settings: ConsumerSettings) => ({
   max_ack_pending: settings.maxAckPending ?? 1000,
 });
 
-/** The engine's consumers: start requests, replies, and max-delivery advisories. */
+/** The engine's consumers: start requests, replies, max-delivery advisories, and dead letters. */
 export async function ensureEngineConsumers(jsm: JetStreamManager, names: Naming, settings: ConsumerSettings = {}): Promise<void> {
   await ensureConsumer(jsm, names.streams.replies, {
     durable_name: names.engineConsumer,
@@ -105,21 +114,26 @@ export async function ensureEngineConsumers(jsm: JetStreamManager, names: Naming
     durable_name: names.advisoryConsumer,
     ...consumerDefaults({ maxDeliver: 100, ...settings }),
   });
+  await ensureConsumer(jsm, names.streams.deadLetters, {
+    durable_name: names.deadLetterConsumer,
+    ...consumerDefaults({ maxDeliver: 100, ...settings }),
+  });
 }
 
-/** The consumer an operation's workers share. */
+/** The consumer an operation's workers share; given `settings` are applied to an existing one too. */
 export async function ensureOperationConsumer(
   jsm: JetStreamManager,
   names: Naming,
   saga: string,
   operation: string,
-  settings: ConsumerSettings = {},
+  settings?: ConsumerSettings,
 ): Promise<string> {
   const durable = names.operationConsumer(saga, operation);
-  await ensureConsumer(jsm, names.streams.commands, {
-    durable_name: durable,
-    filter_subject: names.command(saga, operation),
-    ...consumerDefaults(settings),
-  });
+  await ensureConsumer(
+    jsm,
+    names.streams.commands,
+    { durable_name: durable, filter_subject: names.command(saga, operation), ...consumerDefaults(settings ?? {}) },
+    settings !== undefined,
+  );
   return durable;
 }

@@ -16,6 +16,8 @@ recording and exits 0. On start it resumes every unfinished instance in the stor
 
 Options:
   --transport nats  how steps reach workers (only nats: workers run in their own processes)
+  --ack-wait-ms N   how long a delivered reply or start request may stay unacknowledged before
+                    NATS redelivers it (default 30000); shorter means faster take-over after a crash
 
 ${globalHelp}
 
@@ -24,7 +26,7 @@ Examples:
   sagaflow run --store sqlite:/var/lib/sagaflow/sagaflow.db --nats nats://nats:4222
   NATS_CREDS=/etc/sagaflow/engine.creds sagaflow run --nats tls://nats.example:4222`,
   async run(argv) {
-    const { global, values } = parseCommand(argv, { transport: { type: 'string' } });
+    const { global, values } = parseCommand(argv, { transport: { type: 'string' }, 'ack-wait-ms': { type: 'string' } });
     if (global.help) {
       process.stdout.write(`${this.help}\n`);
       return 0;
@@ -33,8 +35,11 @@ Examples:
     if (transportName !== 'nats') throw new UsageError(`Unknown transport "${transportName}": the engine runs with --transport nats`);
     const registry = await loadSagas(global.sagas);
     const store = openStore(global.store);
+    process.stdout.write(`${new Date().toISOString()} connecting to NATS\n`);
     const connection = await connectNats({ ...global.nats, name: 'sagaflow-engine' });
-    const transport = await createNatsTransport({ connection, namespace: global.namespace });
+    const ackWaitMs = typeof values['ack-wait-ms'] === 'string' ? Number(values['ack-wait-ms']) : undefined;
+    if (ackWaitMs !== undefined && !(Number.isInteger(ackWaitMs) && ackWaitMs >= 100)) throw new UsageError('--ack-wait-ms must be an integer >= 100');
+    const transport = await createNatsTransport({ connection, namespace: global.namespace, ...(ackWaitMs === undefined ? {} : { consumer: { ackWaitMs } }) });
     const log = {
       info: (message: string) => process.stdout.write(`${new Date().toISOString()} ${message}\n`),
       warn: (message: string) => process.stderr.write(`${new Date().toISOString()} warning: ${message}\n`),

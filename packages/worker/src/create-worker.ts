@@ -1,0 +1,162 @@
+import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
+import { millis, type NatsConnection } from '@nats-io/transport-node';
+import type { AnyStep, SagaDefinition, Step } from '@sagaflow/core';
+import { checkToken, ensureOperationConsumer, ensureStreams, naming, type ConsumerSettings, type Naming } from '@sagaflow/nats';
+import { handleCommand } from './handle-command.js';
+import type { CompensationHandler, StepHandler } from './handler.js';
+import { OperationTable } from './operations.js';
+import { pullCommands } from './pull-commands.js';
+import { Slots } from './slots.js';
+
+/** What a worker serves, and how. */
+export interface WorkerOptions<I> {
+  readonly connection: NatsConnection;
+  /** The saga whose steps (some or all) this worker implements. */
+  readonly saga: SagaDefinition<I>;
+  /** Subject and stream namespace, as the engine's (default `sagaflow`). */
+  readonly namespace?: string;
+  /** Settings of the operation consumers, shared by every worker of an operation. */
+  readonly consumer?: ConsumerSettings;
+  /** Commands handled at once, over all operations (default 16). */
+  readonly concurrency?: number;
+  /**
+   * How often a running handler extends its command's ack deadline (default: a third of the
+   * consumer's ack wait). 0 turns heartbeats off: a handler slower than the ack wait is then
+   * redelivered while still running (handlers must be idempotent anyway).
+   */
+  readonly heartbeatMs?: number;
+  /** Delay before a command whose reply could not be stored is redelivered (default 1000 ms). */
+  readonly retryDelayMs?: number;
+  /** Where problems are reported (default: stderr). */
+  readonly log?: (message: string) => void;
+}
+
+/** A service's implementation of saga operations. Register handlers, then `start`. Its functions need no `this`. */
+export interface Worker<I> {
+  readonly saga: SagaDefinition<I>;
+  readonly names: Naming;
+  /**
+   * Registers the handler of a step: it receives the step's decoded command and returns its reply.
+   * Returns the worker, for chaining. Throws if the step is not one of the saga's, or already has a handler.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the compensation type of the step does not matter here
+  readonly step: <C, R>(step: Step<I, C, R, any>, handler: StepHandler<NoInfer<C>, NoInfer<R>>) => Worker<I>;
+  /**
+   * Registers the handler of a step's compensation (operation `step.compensation.name`).
+   * Throws if the step is not one of the saga's, has no compensation, or it already has a handler.
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the step's own command and reply types do not matter here
+  readonly compensation: <CC>(step: Step<I, any, any, CC>, handler: CompensationHandler<NoInfer<CC>>) => Worker<I>;
+  /** Creates the streams and the operations' consumers (idempotently), then starts taking commands. */
+  readonly start: () => Promise<void>;
+  /** Stops taking commands, aborts `context.signal`, and resolves once the commands in progress are done. */
+  readonly stop: () => Promise<void>;
+}
+
+const defaultConcurrency = 16;
+const serverDefaultAckWaitNanos = 30e9;
+
+/**
+ * Creates a worker for some operations of a saga. Each command is decoded with its step's codec,
+ * handled while its ack deadline is extended, and acknowledged only once the reply is stored in
+ * the replies stream; otherwise it is redelivered, so handlers must be idempotent (key a barrier on
+ * `context.effect.key`). Commands that cannot be read are dead-lettered.
+ */
+export function createWorker<I>(options: WorkerOptions<I>): Worker<I> {
+  const { connection, saga } = options;
+  const names = naming(options.namespace);
+  checkToken('saga name', saga.name);
+  const concurrency = options.concurrency ?? defaultConcurrency;
+  if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`Invalid concurrency ${concurrency}: a positive integer is required`);
+  if (options.heartbeatMs !== undefined && !(options.heartbeatMs >= 0)) throw new RangeError(`Invalid heartbeatMs ${options.heartbeatMs}: must be >= 0 (0 turns heartbeats off)`);
+  const retryDelayMs = options.retryDelayMs ?? 1000;
+  if (!(retryDelayMs >= 0)) throw new RangeError(`Invalid retryDelayMs ${retryDelayMs}: must be >= 0`);
+  const log = options.log ?? ((message: string) => process.stderr.write(`sagaflow worker (${saga.name}): ${message}\n`));
+  const operations = new OperationTable(saga);
+
+  let phase: 'idle' | 'starting' | 'running' | 'stopped' = 'idle';
+  let starting: Promise<void> | undefined;
+  let stopping: Promise<void> | undefined;
+  const controller = new AbortController();
+  const slots = new Slots(concurrency);
+  const pulls: Promise<void>[] = [];
+  const inFlight = new Set<Promise<void>>();
+
+  const registering = (what: string): void => {
+    if (phase !== 'idle') throw new Error(`Cannot register ${what} on the worker of saga "${saga.name}" once it has ${phase === 'stopped' ? 'stopped' : 'started'}`);
+  };
+
+  const track = (work: Promise<void>): Promise<void> => {
+    inFlight.add(work);
+    return work.finally(() => inFlight.delete(work));
+  };
+
+  const run = async (): Promise<void> => {
+    const all = operations.all;
+    if (all.length === 0) throw new Error(`The worker of saga "${saga.name}" has no handlers: register steps or compensations before start()`);
+    const js = jetstream(connection);
+    const jsm = await jetstreamManager(connection);
+    await ensureStreams(jsm, names);
+    const served = [];
+    for (const operation of all) {
+      const durable = await ensureOperationConsumer(jsm, names, saga.name, operation.name, options.consumer);
+      const consumer = await js.consumers.get(names.streams.commands, durable);
+      const ackWaitMs = millis((await consumer.info(true)).config.ack_wait ?? serverDefaultAckWaitNanos);
+      const heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(ackWaitMs / 3));
+      if (heartbeatMs !== 0 && heartbeatMs >= ackWaitMs) {
+        throw new RangeError(`heartbeatMs ${heartbeatMs} is not shorter than the ack wait (${ackWaitMs} ms) of consumer ${durable}: commands would be redelivered while in progress`);
+      }
+      served.push({ operation, consumer, heartbeatMs });
+    }
+    if (controller.signal.aborted) return;
+    const batch = Math.max(1, Math.floor(concurrency / served.length));
+    for (const { operation, consumer, heartbeatMs } of served) {
+      const scope = { js, names, saga: saga.name, operation, heartbeatMs, retryDelayMs, signal: controller.signal, log };
+      const handle = (msg: JsMsg): Promise<void> => track(handleCommand(msg, scope));
+      pulls.push(pullCommands({ consumer, slots, batch, retryDelayMs, signal: controller.signal, log, handle }));
+    }
+  };
+
+  const worker: Worker<I> = {
+    saga,
+    names,
+    step(step, handler) {
+      registering(`a handler for step "${step.name}"`);
+      operations.addStep(step as AnyStep, handler as StepHandler<unknown, unknown>);
+      return worker;
+    },
+    compensation(step, handler) {
+      registering(`a compensation handler for step "${step.name}"`);
+      operations.addCompensation(step as AnyStep, handler as CompensationHandler<unknown>);
+      return worker;
+    },
+    start() {
+      if (phase !== 'idle') return Promise.reject(new Error(`The worker of saga "${saga.name}" is already ${phase === 'stopped' ? 'stopped' : 'started'}`));
+      phase = 'starting';
+      starting = run().then(
+        () => {
+          if (phase === 'starting') phase = 'running';
+        },
+        (error: unknown) => {
+          if (phase === 'starting') phase = 'idle';
+          throw error;
+        },
+      );
+      return starting;
+    },
+    stop() {
+      stopping ??= (async () => {
+        await starting?.catch(() => undefined);
+        phase = 'stopped';
+        controller.abort();
+        slots.close();
+        await Promise.allSettled(pulls);
+        // Until the server has our unsubscriptions, it may still hand a command to a pull request of ours.
+        if (pulls.length > 0) await connection.flush().catch(() => undefined);
+        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      })();
+      return stopping;
+    },
+  };
+  return worker;
+}

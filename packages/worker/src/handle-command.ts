@@ -1,0 +1,122 @@
+import * as E from 'fp-ts/lib/Either.js';
+import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
+import { decodeWith, formatProblems, isStepFailure, type ReplyOutcome } from '@sagaflow/core';
+import { parseJson, deadLetterMessage, readCommandEnvelope, type CommandEnvelope, type Naming } from '@sagaflow/nats';
+import type { EffectIdentity } from './handler.js';
+import { startHeartbeat } from './heartbeat.js';
+import type { Operation } from './operations.js';
+import { publishReply } from './publish-reply.js';
+
+/** What handling a command needs besides the message. */
+export interface CommandScope {
+  readonly js: JetStreamClient;
+  readonly names: Naming;
+  readonly saga: string;
+  readonly operation: Operation;
+  readonly heartbeatMs: number;
+  /** Delay before a command whose reply could not be published is redelivered. */
+  readonly retryDelayMs: number;
+  /** Aborted when the worker stops. */
+  readonly signal: AbortSignal;
+  readonly log: (message: string) => void;
+}
+
+/**
+ * Handles one command message to the end: it is acknowledged once its reply (or its dead letter) is
+ * stored, and handed back for redelivery when that fails or the worker stops under the handler.
+ * Never rejects. The message's ack deadline is extended on a timer meanwhile.
+ */
+export async function handleCommand(msg: JsMsg, scope: CommandScope): Promise<void> {
+  const heartbeat = startHeartbeat(msg, scope.heartbeatMs);
+  try {
+    const envelope = readCommandEnvelope(msg.headers);
+    if (E.isLeft(envelope)) return await deadLetter(msg, scope, `undecodable command: ${envelope.left}`);
+    const misdelivered = misdelivery(envelope.right, scope);
+    if (misdelivered !== null) return await deadLetter(msg, scope, misdelivered);
+
+    const { effect: e, replyTo } = envelope.right;
+    const effect: EffectIdentity = {
+      id: e.id,
+      key: e.key,
+      kind: e.kind,
+      instanceId: e.instanceId,
+      saga: e.saga,
+      step: e.step,
+      operation: e.operation,
+      attempt: e.attempt,
+    };
+    const outcome = await outcomeOf(msg.data, effect, scope, heartbeat.beat);
+    if (outcome === handBack) {
+      msg.nak();
+      return;
+    }
+    if (await publishReply(scope.js, scope.names, replyTo, effect, outcome, scope.log)) await acknowledge(msg, scope);
+    else msg.nak(scope.retryDelayMs);
+  } catch (error) {
+    scope.log(`command ${describe(msg)} not handled, redelivering: ${messageOf(error)}`);
+    safely(() => msg.nak(scope.retryDelayMs));
+  } finally {
+    heartbeat.stop();
+  }
+}
+
+/** The command was abandoned because the worker stopped: give it back rather than fail the attempt. */
+const handBack = Symbol('handBack');
+
+async function outcomeOf(data: Uint8Array, effect: EffectIdentity, scope: CommandScope, working: () => void): Promise<ReplyOutcome | typeof handBack> {
+  const { operation, signal } = scope;
+  const json = parseJson(data);
+  const command = E.isLeft(json) ? json : E.mapLeft(formatProblems)(decodeWith(operation.command, json.right));
+  if (E.isLeft(command)) {
+    return { ok: false, error: { code: 'InvalidCommand', message: `invalid command for ${operation.name}: ${command.left}`, retryable: false } };
+  }
+  try {
+    const reply = await operation.run(command.right, { effect, working, signal });
+    return operation.kind === 'action' ? { ok: true, reply } : { ok: true };
+  } catch (error) {
+    if (isStepFailure(error)) return { ok: false, error: { code: error.code, message: error.message, retryable: error.retryable } };
+    if (signal.aborted) return handBack;
+    return { ok: false, error: { code: 'WorkerError', message: messageOf(error), retryable: true } };
+  }
+}
+
+/** Why a command with readable headers does not belong on this consumer, or `null` if it does. */
+function misdelivery({ effect, replyTo }: CommandEnvelope, { names, saga, operation }: CommandScope): string | null {
+  const expected = { saga, operation: operation.name, kind: operation.kind, step: operation.step };
+  const actual = { saga: effect.saga, operation: effect.operation, kind: effect.kind, step: effect.step };
+  const wrong = (Object.keys(expected) as (keyof typeof expected)[]).filter((field) => expected[field] !== actual[field]);
+  if (wrong.length > 0) {
+    const list = (o: typeof expected): string => wrong.map((field) => `${field} "${o[field]}"`).join(', ');
+    return `misdelivered command: its headers name ${list(actual)}, but this consumer serves ${list(expected)}`;
+  }
+  const replies = `${names.namespace}.reply.`;
+  if (!replyTo.startsWith(replies)) return `misdelivered command: reply subject "${replyTo}" is not under "${replies}"`;
+  return null;
+}
+
+async function deadLetter(msg: JsMsg, scope: CommandScope, reason: string): Promise<void> {
+  await deadLetterMessage(scope.js, scope.names, msg, reason);
+  scope.log(`command ${describe(msg)} dead-lettered: ${reason}`);
+  await acknowledge(msg, scope);
+}
+
+async function acknowledge(msg: JsMsg, scope: CommandScope): Promise<void> {
+  try {
+    await msg.ackAck();
+  } catch (error) {
+    // The reply is stored; a redelivery runs the (idempotent) handler again and its reply is deduplicated.
+    scope.log(`acknowledgement of command ${describe(msg)} not confirmed: ${messageOf(error)}`);
+  }
+}
+
+const describe = (msg: JsMsg): string => `${msg.subject} #${msg.seq}`;
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+function safely(action: () => void): void {
+  try {
+    action();
+  } catch {
+    // The connection is gone: the server redelivers after the ack wait.
+  }
+}

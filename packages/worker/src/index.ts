@@ -1,0 +1,4 @@
+export { createWorker, type Worker, type WorkerOptions } from './create-worker.js';
+export type { CompensationHandler, EffectIdentity, WorkerContext, StepHandler } from './handler.js';
+export { StepFailure, isStepFailure } from '@sagaflow/core';
+export type { ConsumerSettings } from '@sagaflow/nats';

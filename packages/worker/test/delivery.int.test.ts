@@ -1,0 +1,214 @@
+/** Delivery guarantees: heartbeats, redelivery after a failed reply or a crash, stop, concurrency. */
+import type { NatsConnection } from '@nats-io/transport-node';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { WorkerContext } from '@sagaflow/worker';
+import { chargePayment, reserveInventory } from '../../../sagas/order-fulfilment.saga.js';
+import { commandOf, eventually, openHarness, sleep, type Harness } from './support/harness.js';
+
+let h: Harness;
+beforeEach(async () => {
+  h = await openHarness();
+});
+afterEach(async () => {
+  await h.close();
+});
+
+const items = [{ sku: 'sku-1', quantity: 1 }];
+const reserve = (orderId: string) => commandOf(reserveInventory, { orderId, items });
+
+/** A connection whose first JetStream publish to a reply subject fails, as if the server were unreachable. */
+function failingFirstReply(connection: NatsConnection, namespace: string): NatsConnection {
+  let failed = false;
+  const request: NatsConnection['request'] = (subject, payload, options) => {
+    if (!failed && subject.startsWith(`${namespace}.reply.`)) {
+      failed = true;
+      return Promise.reject(new Error('simulated outage'));
+    }
+    return connection.request(subject, payload, options);
+  };
+  return new Proxy(connection, {
+    get(target, property) {
+      if (property === 'request') return request;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+/** A handler that runs until the worker stops, then gives up. */
+const untilStopped = (ctx: WorkerContext): Promise<never> =>
+  new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('worker stopping')), { once: true }));
+
+describe('delivery', () => {
+  it('keeps a handler longer than the ack wait from being redelivered, by heartbeats', async () => {
+    let calls = 0;
+    const worker = await h.worker({ consumer: { ackWaitMs: 1000 } });
+    worker.step(reserveInventory, async () => {
+      calls++;
+      await sleep(2500);
+      return { reservationId: 'slow' };
+    });
+    await worker.start();
+
+    const effect = reserve('slow-1');
+    await h.dispatch(effect);
+    expect((await h.replyTo(effect)).outcome).toEqual({ ok: true, reply: { reservationId: 'slow' } });
+    await sleep(1500);
+    expect(calls).toBe(1);
+    expect(h.replies).toHaveLength(1);
+  });
+
+  it('redelivers a command whose reply could not be stored; the handler sees the same effect twice and one reply arrives', async () => {
+    const seen: WorkerContext['effect'][] = [];
+    const connection = failingFirstReply(await h.connect(), h.namespace);
+    const worker = await h.worker({ connection });
+    worker.step(reserveInventory, (_, ctx) => {
+      seen.push(ctx.effect);
+      return { reservationId: `res-${seen.length}` };
+    });
+    await worker.start();
+
+    const effect = reserve('flaky-1');
+    await h.dispatch(effect);
+    expect((await h.replyTo(effect)).outcome).toEqual({ ok: true, reply: { reservationId: 'res-2' } });
+    expect(seen).toHaveLength(2);
+    expect(seen[1]).toEqual(seen[0]);
+    expect(seen[0]).toMatchObject({ id: effect.id, key: effect.key });
+    expect(h.logs.some((line) => line.includes(`reply to ${effect.id} not stored`) && line.includes('simulated outage'))).toBe(true);
+    await sleep(300);
+    expect(h.replies).toHaveLength(1);
+  });
+
+  it('redelivers the command of a crashed worker to another one, with the same effect key', async () => {
+    const crashing = await h.connect();
+    const first = await h.worker({ connection: crashing, consumer: { ackWaitMs: 1000 } });
+    const keys: string[] = [];
+    first.step(reserveInventory, (_, ctx) => {
+      keys.push(ctx.effect.key);
+      return untilStopped(ctx);
+    });
+    await first.start();
+    const effect = reserve('crash-1');
+    await h.dispatch(effect);
+    await eventually(() => (keys.length === 1 ? true : undefined), 'the first delivery');
+
+    await crashing.close(); // no ack, no more heartbeats: the server redelivers after the ack wait
+    const second = await h.worker({ consumer: { ackWaitMs: 1000 } });
+    second.step(reserveInventory, (_, ctx) => {
+      keys.push(ctx.effect.key);
+      return { reservationId: 'after-crash' };
+    });
+    await second.start();
+    expect((await h.replyTo(effect)).outcome).toEqual({ ok: true, reply: { reservationId: 'after-crash' } });
+    expect(keys).toEqual([effect.key, effect.key]);
+  });
+
+  it('stop() stops taking commands and resolves once the handlers in progress are done and replied', async () => {
+    let started = 0;
+    let finished = 0;
+    let abortedDuring = false;
+    const worker = await h.worker();
+    worker.step(reserveInventory, async (_, ctx) => {
+      started++;
+      await sleep(800);
+      abortedDuring = ctx.signal.aborted;
+      finished++;
+      return { reservationId: 'done' };
+    });
+    await worker.start();
+    const effect = reserve('stop-1');
+    await h.dispatch(effect);
+    await eventually(() => (started === 1 ? true : undefined), 'the handler to start');
+
+    const stopped = worker.stop();
+    await stopped;
+    expect(finished).toBe(1);
+    expect(abortedDuring).toBe(true);
+    expect((await h.replyTo(effect)).outcome).toEqual({ ok: true, reply: { reservationId: 'done' } });
+
+    const later = reserve('stop-2');
+    await h.dispatch(later);
+    await sleep(500);
+    expect(started).toBe(1);
+    expect((await h.jsm.streams.info(h.names.streams.commands)).state.messages).toBe(1);
+  });
+
+  it('leaves no pull request behind on stop: a command dispatched right after waits for the next worker', async () => {
+    const consumer = h.names.operationConsumer('order-fulfilment', 'reserveInventory');
+    // A stopped worker that swallowed the command would hold it for the ack wait (30 s); the race is narrow, so try it often.
+    let last = reserve('after-stop');
+    for (let round = 0; round < 10; round++) {
+      const stopped = await h.worker();
+      stopped.step(reserveInventory, () => ({ reservationId: 'stopped' }));
+      await stopped.start();
+      await sleep(50); // its pull request is waiting on the server
+      await stopped.stop();
+      last = reserve(`after-stop-${round}`);
+      await h.dispatch(last);
+      await sleep(50);
+      const info = await h.jsm.consumers.info(h.names.streams.commands, consumer);
+      expect({ round, waiting: info.num_pending, delivered: info.num_ack_pending }).toEqual({ round, waiting: 1, delivered: 0 });
+      if (round < 9) await h.jsm.streams.purge(h.names.streams.commands);
+    }
+
+    const next = await h.worker();
+    next.step(reserveInventory, () => ({ reservationId: 'next' }));
+    await next.start();
+    expect((await h.replyTo(last)).outcome).toEqual({ ok: true, reply: { reservationId: 'next' } });
+  });
+
+  it('hands back the command of a handler that gives up on stop, without replying a failure', async () => {
+    const first = await h.worker();
+    let firstCalls = 0;
+    first.step(reserveInventory, (_, ctx) => {
+      firstCalls++;
+      return untilStopped(ctx);
+    });
+    await first.start();
+    const effect = reserve('handback-1');
+    await h.dispatch(effect);
+    await eventually(() => (firstCalls === 1 ? true : undefined), 'the first delivery');
+    await first.stop();
+
+    const second = await h.worker();
+    const ids: string[] = [];
+    second.step(reserveInventory, (_, ctx) => {
+      ids.push(ctx.effect.id);
+      return { reservationId: 'second' };
+    });
+    await second.start();
+    expect((await h.replyTo(effect)).outcome).toEqual({ ok: true, reply: { reservationId: 'second' } });
+    expect(ids).toEqual([effect.id]);
+    expect(h.replies).toHaveLength(1);
+  });
+
+  it('handles at most `concurrency` commands at once, over all its operations', async () => {
+    let running = 0;
+    let peak = 0;
+    const busy = async <T>(value: T): Promise<T> => {
+      running++;
+      peak = Math.max(peak, running);
+      await sleep(100);
+      running--;
+      return value;
+    };
+    const worker = await h.worker({ concurrency: 3 });
+    worker.step(reserveInventory, () => busy({ reservationId: 'r' })).step(chargePayment, () => busy({ paymentId: 'p' }));
+    await worker.start();
+
+    const effects = [
+      ...Array.from({ length: 6 }, (_, i) => reserve(`many-${i}`)),
+      ...Array.from({ length: 6 }, (_, i) => commandOf(chargePayment, { orderId: `many-${i}`, customerId: 'c', amountCents: 1 })),
+    ];
+    await Promise.all(effects.map((effect) => h.dispatch(effect)));
+    await Promise.all(effects.map((effect) => h.replyTo(effect)));
+    expect(peak).toBe(3);
+    expect(h.replies.every((reply) => reply.outcome.ok)).toBe(true);
+  });
+
+  it('refuses to start with a heartbeat not shorter than the ack wait', async () => {
+    const worker = await h.worker({ consumer: { ackWaitMs: 1000 }, heartbeatMs: 1000 });
+    worker.step(reserveInventory, () => ({ reservationId: 'r' }));
+    await expect(worker.start()).rejects.toThrow(/heartbeatMs 1000 is not shorter than the ack wait \(1000 ms\) of consumer T\w+_W_order-fulfilment_reserveInventory/);
+  });
+});
