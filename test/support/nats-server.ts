@@ -44,12 +44,14 @@ const accepts = (port: number): Promise<boolean> =>
   });
 
 /** Starts `nats-server -js` on a free (or given) port with a temporary (or given) store directory. */
-export async function startNatsServer(options: { readonly port?: number; readonly storeDir?: string } = {}): Promise<NatsServer> {
+export async function startNatsServer(
+  options: { readonly port?: number; readonly storeDir?: string; readonly args?: readonly string[]; readonly scheme?: string } = {},
+): Promise<NatsServer> {
   const port = options.port ?? (await freePort());
   const ownDir = options.storeDir === undefined;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'sagaflow-nats-'));
   const binary = process.env.NATS_SERVER_BIN ?? 'nats-server';
-  const child: ChildProcess = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child: ChildProcess = spawn(binary, ['-js', '-a', '127.0.0.1', '-p', String(port), '-sd', storeDir, ...(options.args ?? [])], { stdio: ['ignore', 'ignore', 'pipe'] });
   let output = '';
   child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (output = (output + chunk).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -71,7 +73,7 @@ export async function startNatsServer(options: { readonly port?: number; readonl
     await exited;
   };
   return {
-    url: `nats://127.0.0.1:${port}`,
+    url: `${options.scheme ?? 'nats'}://127.0.0.1:${port}`,
     port,
     storeDir,
     stop: () => terminate('SIGTERM'),
