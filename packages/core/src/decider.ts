@@ -3,7 +3,7 @@ import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import { decodeWith } from './codec.js';
 import { effectId, effectKey, timerId, type DispatchEffect, type Effect } from './effects.js';
 import { sagaError, type SagaError } from './errors.js';
-import { contextOf, isInFlight, statusOf, timerOf, type InstanceState, type TimerRecord } from './instance-state.js';
+import { contextOf, isInFlight, outstandingEffects, statusOf, timerOf, type InstanceState, type TimerRecord } from './instance-state.js';
 import type { SagaRegistry } from './registry.js';
 import type { InterventionAction, SagaContext, SagaMachineEvent } from './saga-context.js';
 import type { AnySagaDefinition, AnyStep, StepContext } from './saga-definition.js';
@@ -63,7 +63,8 @@ export function decide(registry: SagaRegistry, state: InstanceState | null, inpu
   const stamped = { ...inputEvent, state: snapshot.value as unknown, status: statusOf(snapshot) };
   const events: SagaEvent[] = [stamped, ...decisions];
   const next = commit(definition, state, stamped, events, snapshot, cancelled);
-  const effects: Effect[] = [];
+  // resume: carry out again what the instance waits for.
+  const effects: Effect[] = input.type === 'intervene' && input.action === 'resume' ? outstandingEffects(next) : [];
   for (const event of decisions) {
     const effect = effectOf(definition, next.instanceId, event);
     if (effect !== null) effects.push(effect);
@@ -145,6 +146,8 @@ function refusal(state: InstanceState, action: InterventionAction): string {
       return state.status === 'stuck' ? 'the step named is not the stuck one' : 'only a stuck step or compensation can be retried';
     case 'skip':
       return state.status === 'stuck' ? 'the step named is not the stuck compensation' : 'only a stuck compensation can be skipped';
+    case 'resume':
+      return 'it waits for no command or timer';
   }
 }
 
@@ -244,6 +247,9 @@ function advance(definition: AnySagaDefinition, state: InstanceState | null, inp
     const decoded = decodeWith(definition.input, input.input);
     if (E.isLeft(decoded)) return E.left(sagaError.corruptEvent(instanceId, revision, decoded.left.map(prefix('input'))));
     [snapshot, actions] = initialTransition(definition.machine, { instanceId, input: decoded.right as unknown });
+  } else if (input.type === 'OperatorIntervened' && input.action === 'resume') {
+    if (state === null) return E.left(sagaError.instanceNotFound(instanceId));
+    return outstandingEffects(state).length === 0 ? E.right('ignored') : E.right({ snapshot: state.snapshot, decisions: [], cancelled: [] });
   } else {
     if (state === null) return E.left(sagaError.instanceNotFound(instanceId));
     const event = machineEvent(state, input, revision);

@@ -43,8 +43,11 @@ export interface SagaMachineInput {
   readonly input: unknown;
 }
 
-/** Operator actions understood by saga machines. */
-export const interventionActions = ['abort', 'retry', 'skip'] as const;
+/**
+ * Operator actions. `abort`, `retry` and `skip` are machine transitions; `resume` only repeats the
+ * awaited commands and re-arms the timers (same ids: nothing runs twice) and never changes state.
+ */
+export const interventionActions = ['abort', 'retry', 'skip', 'resume'] as const;
 /** One of {@link interventionActions}. */
 export type InterventionAction = (typeof interventionActions)[number];
 

@@ -18,3 +18,4 @@ export {
 } from './protocol.js';
 export { ensureConsumer, ensureEngineConsumers, ensureOperationConsumer, ensureStream, ensureStreams, streamConfigs, type ConsumerSettings } from './topology.js';
 export { requestStart } from './start-client.js';
+export { InterventionRequest, NoEngineError, requestIntervention, serveControl, type ControlHandlers, type InterventionAnswer } from './control.js';

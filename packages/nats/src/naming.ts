@@ -10,6 +10,8 @@
  * | `<NS>_EVENTS` | `<ns>.evt.<saga>.<status>` | limits (7 days) | instance status changes, for watchers |
  * | `<NS>_DLQ` | `<ns>.dlq.<origin…>` | limits (kept) | dead letters: payload, headers, reason, deliveries |
  * | `<NS>_ADVISORIES` | `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<NS>_*.>` | limits | max-delivery advisories, kept until the engine handles them |
+ *
+ * Operator requests to the running engine use core NATS request/reply on `<ns>.api.<request>`.
  */
 export interface Naming {
   readonly namespace: string;
@@ -27,6 +29,8 @@ export interface Naming {
   start(saga: string): string;
   /** Subject of the replies of a saga. */
   reply(saga: string): string;
+  /** Subject of an operator request served by the running engine (core NATS request/reply). */
+  api(request: string): string;
   /** Subject of an instance status change. */
   event(saga: string, status: string): string;
   /** Subject under which a dead letter from `originSubject` is kept. */
@@ -64,6 +68,7 @@ export function naming(namespace = 'sagaflow'): Naming {
     command: (saga, operation) => `${namespace}.cmd.${checkToken('saga name', saga)}.${checkToken('operation', operation)}`,
     start: (saga) => `${namespace}.start.${checkToken('saga name', saga)}`,
     reply: (saga) => `${namespace}.reply.${checkToken('saga name', saga)}`,
+    api: (request) => `${namespace}.api.${checkToken('request', request)}`,
     event: (saga, status) => `${namespace}.evt.${checkToken('saga name', saga)}.${status}`,
     deadLetter: (originSubject) => `${namespace}.dlq.${originSubject.startsWith(`${namespace}.`) ? originSubject.slice(namespace.length + 1) : 'unknown'}`,
     operationConsumer: (saga, operation) => `${NS}_W_${checkToken('saga name', saga)}_${checkToken('operation', operation)}`,

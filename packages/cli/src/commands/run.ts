@@ -1,4 +1,4 @@
-import { createNatsTransport, connectNats, maskUrl } from '@sagaflow/nats';
+import { createNatsTransport, connectNats, maskUrl, serveControl } from '@sagaflow/nats';
 import { Engine } from '@sagaflow/engine';
 import { UsageError } from '../cli-error.js';
 import { loadSagas } from '../load-sagas.js';
@@ -47,6 +47,9 @@ Examples:
     };
     const engine = new Engine({ store, registry, transport, log });
     const report = await engine.start();
+    const control = serveControl(connection, transport.names, {
+      intervene: (request) => engine.intervene(request.instanceId, request.action, request.by, request.reason, request.step),
+    });
     log.info(
       `engine ready: store ${maskStoreUrl(global.store)}, nats ${maskUrl(global.nats.url ?? 'nats://127.0.0.1:4222')}, ` +
         `namespace ${global.namespace}, sagas ${registry.list().join(', ')}; resumed ${report.instances} instance(s)`,
@@ -56,6 +59,7 @@ Examples:
       process.once('SIGTERM', resolve);
     });
     log.info('stopping: finishing work in progress');
+    await control.stop();
     await transport.close();
     await engine.stop();
     await connection.drain();

@@ -1,0 +1,88 @@
+import * as E from 'fp-ts/lib/Either.js';
+import * as t from 'io-ts';
+import { errors, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { decodeWith, formatProblems, interventionActions, type InstanceSummary, type InterventionAction, type SagaError } from '@sagaflow/core';
+import type { Naming } from './naming.js';
+import { parseJson } from './protocol.js';
+
+/** An operator's request to a running engine. */
+export const InterventionRequest = t.intersection([
+  t.type({
+    instanceId: t.string,
+    action: t.keyof(Object.fromEntries(interventionActions.map((action) => [action, null])) as Record<InterventionAction, null>),
+    by: t.string,
+    reason: t.string,
+  }),
+  t.partial({ step: t.string }),
+]);
+export type InterventionRequest = t.TypeOf<typeof InterventionRequest>;
+
+/** The engine's answer: the instance after the intervention, or why it was refused. */
+export type InterventionAnswer =
+  | { readonly ok: true; readonly summary: InstanceSummary }
+  | { readonly ok: false; readonly error: { readonly tag: string; readonly message: string } };
+
+/** What a running engine offers operators. */
+export interface ControlHandlers {
+  intervene(request: InterventionRequest): Promise<E.Either<SagaError, InstanceSummary>>;
+}
+
+/** No engine answered: none is running in this namespace, or it is overloaded. */
+export class NoEngineError extends Error {
+  readonly _tag = 'NoEngine';
+  constructor(
+    readonly subject: string,
+    readonly reason: string,
+  ) {
+    super(`No engine answered on ${subject} (${reason}): start one with "sagaflow run" in this namespace`);
+    this.name = 'NoEngineError';
+  }
+}
+
+const encoder = new TextEncoder();
+
+/** Serves operator requests (queue group `engine`: one running engine answers each). */
+export function serveControl(connection: NatsConnection, names: Naming, handlers: ControlHandlers): { stop(): Promise<void> } {
+  const subscription: Subscription = connection.subscribe(names.api('intervene'), { queue: 'engine' });
+  const done = (async () => {
+    for await (const msg of subscription) {
+      const answer = await answerIntervention(msg.data, handlers);
+      msg.respond(encoder.encode(JSON.stringify(answer)));
+    }
+  })();
+  return {
+    async stop() {
+      subscription.unsubscribe();
+      await done;
+    },
+  };
+}
+
+async function answerIntervention(data: Uint8Array, handlers: ControlHandlers): Promise<InterventionAnswer> {
+  const json = parseJson(data);
+  if (E.isLeft(json)) return { ok: false, error: { tag: 'BadRequest', message: json.left } };
+  const request = decodeWith(InterventionRequest, json.right);
+  if (E.isLeft(request)) return { ok: false, error: { tag: 'BadRequest', message: `invalid intervention request: ${formatProblems(request.left)}` } };
+  try {
+    const result = await handlers.intervene(request.right);
+    return E.isRight(result) ? { ok: true, summary: result.right } : { ok: false, error: { tag: result.left._tag, message: result.left.message } };
+  } catch (error) {
+    return { ok: false, error: { tag: 'EngineError', message: error instanceof Error ? error.message : String(error) } };
+  }
+}
+
+/** Asks the running engine to intervene; throws {@link NoEngineError} when none answers. */
+export async function requestIntervention(connection: NatsConnection, names: Naming, request: InterventionRequest, timeoutMs = 10_000): Promise<InterventionAnswer> {
+  const subject = names.api('intervene');
+  let reply;
+  try {
+    reply = await connection.request(subject, encoder.encode(JSON.stringify(request)), { timeout: timeoutMs });
+  } catch (error) {
+    if (error instanceof errors.NoRespondersError) throw new NoEngineError(subject, 'no engine is listening');
+    if (error instanceof errors.TimeoutError) throw new NoEngineError(subject, `no answer within ${timeoutMs} ms`);
+    throw error;
+  }
+  const json = parseJson(reply.data);
+  if (E.isLeft(json)) throw new Error(`Unreadable answer from the engine: ${json.left}`);
+  return json.right as InterventionAnswer;
+}
