@@ -22,9 +22,17 @@ export type InterventionAnswer =
   | { readonly ok: true; readonly summary: InstanceSummary }
   | { readonly ok: false; readonly error: { readonly tag: string; readonly message: string } };
 
+/** What a running engine says about itself when pinged. */
+export interface EngineStatus {
+  readonly sagas: readonly string[];
+  readonly startedAt: number;
+  readonly instancesInMemory: number;
+}
+
 /** What a running engine offers operators. */
 export interface ControlHandlers {
   intervene(request: InterventionRequest): Promise<E.Either<SagaError, InstanceSummary>>;
+  status(): EngineStatus;
 }
 
 /** No engine answered: none is running in this namespace, or it is overloaded. */
@@ -43,17 +51,21 @@ const encoder = new TextEncoder();
 
 /** Serves operator requests (queue group `engine`: one running engine answers each). */
 export function serveControl(connection: NatsConnection, names: Naming, handlers: ControlHandlers): { stop(): Promise<void> } {
-  const subscription: Subscription = connection.subscribe(names.api('intervene'), { queue: 'engine' });
-  const done = (async () => {
-    for await (const msg of subscription) {
-      const answer = await answerIntervention(msg.data, handlers);
-      msg.respond(encoder.encode(JSON.stringify(answer)));
-    }
-  })();
+  const serve = (request: string, answer: (data: Uint8Array) => Promise<unknown>): { subscription: Subscription; done: Promise<void> } => {
+    const subscription = connection.subscribe(names.api(request), { queue: 'engine' });
+    const done = (async () => {
+      for await (const msg of subscription) msg.respond(encoder.encode(JSON.stringify(await answer(msg.data))));
+    })();
+    return { subscription, done };
+  };
+  const served = [
+    serve('intervene', (data) => answerIntervention(data, handlers)),
+    serve('ping', () => Promise.resolve({ ok: true, status: handlers.status() })),
+  ];
   return {
     async stop() {
-      subscription.unsubscribe();
-      await done;
+      for (const { subscription } of served) subscription.unsubscribe();
+      await Promise.all(served.map(({ done }) => done));
     },
   };
 }
@@ -71,9 +83,18 @@ async function answerIntervention(data: Uint8Array, handlers: ControlHandlers): 
   }
 }
 
+/** Asks a running engine how it is; throws {@link NoEngineError} when none answers. */
+export async function pingEngine(connection: NatsConnection, names: Naming, timeoutMs = 5_000): Promise<EngineStatus> {
+  const answer = (await ask(connection, names.api('ping'), {}, timeoutMs)) as { status: EngineStatus };
+  return answer.status;
+}
+
 /** Asks the running engine to intervene; throws {@link NoEngineError} when none answers. */
 export async function requestIntervention(connection: NatsConnection, names: Naming, request: InterventionRequest, timeoutMs = 10_000): Promise<InterventionAnswer> {
-  const subject = names.api('intervene');
+  return (await ask(connection, names.api('intervene'), request, timeoutMs)) as InterventionAnswer;
+}
+
+async function ask(connection: NatsConnection, subject: string, request: unknown, timeoutMs: number): Promise<unknown> {
   let reply;
   try {
     reply = await connection.request(subject, encoder.encode(JSON.stringify(request)), { timeout: timeoutMs });
@@ -84,5 +105,5 @@ export async function requestIntervention(connection: NatsConnection, names: Nam
   }
   const json = parseJson(reply.data);
   if (E.isLeft(json)) throw new Error(`Unreadable answer from the engine: ${json.left}`);
-  return json.right as InterventionAnswer;
+  return json.right;
 }

@@ -18,4 +18,13 @@ export {
 } from './protocol.js';
 export { ensureConsumer, ensureEngineConsumers, ensureOperationConsumer, ensureStream, ensureStreams, streamConfigs, type ConsumerSettings } from './topology.js';
 export { requestStart } from './start-client.js';
-export { InterventionRequest, NoEngineError, requestIntervention, serveControl, type ControlHandlers, type InterventionAnswer } from './control.js';
+export {
+  InterventionRequest,
+  NoEngineError,
+  pingEngine,
+  requestIntervention,
+  serveControl,
+  type ControlHandlers,
+  type EngineStatus,
+  type InterventionAnswer,
+} from './control.js';

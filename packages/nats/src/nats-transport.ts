@@ -13,6 +13,8 @@ export interface NatsTransportOptions {
   /** Subject and stream namespace (default `sagaflow`). */
   readonly namespace?: string;
   readonly consumer?: ConsumerSettings;
+  /** Replicas of each stream in a NATS cluster (1, 3 or 5; default 1). */
+  readonly streamReplicas?: number;
   /** Where problems are reported (default: stderr). */
   readonly log?: (message: string) => void;
   /** Delay before a reply whose recording failed is redelivered (default 1000 ms). */
@@ -45,7 +47,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
   const names = naming(options.namespace);
   const js = jetstream(options.connection);
   const jsm = await jetstreamManager(options.connection);
-  await ensureStreams(jsm, names);
+  await ensureStreams(jsm, names, options.streamReplicas);
   await ensureEngineConsumers(jsm, names, options.consumer);
   const log = options.log ?? ((message: string) => process.stderr.write(`sagaflow nats: ${message}\n`));
   const retryDelayMs = options.retryDelayMs ?? 1000;

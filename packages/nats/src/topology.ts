@@ -23,10 +23,11 @@ export interface ConsumerSettings {
 
 const day = 24 * 60 * 60 * 1000;
 
-/** The streams every deployment needs, with their fixed configuration. */
-export function streamConfigs(names: Naming): WithName<StreamConfig>[] {
+/** The streams every deployment needs, with their fixed configuration; `replicas` for a NATS cluster (1, 3 or 5). */
+export function streamConfigs(names: Naming, replicas = 1): WithName<StreamConfig>[] {
+  if (![1, 3, 5].includes(replicas)) throw new TypeError(`Invalid stream replicas ${replicas}: use 1, 3 or 5`);
   const ns = names.namespace;
-  const file = { storage: StorageType.File, num_replicas: 1 };
+  const file = { storage: StorageType.File, num_replicas: replicas };
   return [
     {
       name: names.streams.commands,
@@ -86,8 +87,8 @@ const isAlreadyInUse = (error: unknown): boolean =>
   error instanceof JetStreamApiError && /already in use|already exists|consumer name already/i.test(error.message);
 
 /** The streams of a namespace (engine and workers both call this). */
-export async function ensureStreams(jsm: JetStreamManager, names: Naming): Promise<void> {
-  for (const config of streamConfigs(names)) await ensureStream(jsm, config);
+export async function ensureStreams(jsm: JetStreamManager, names: Naming, replicas = 1): Promise<void> {
+  for (const config of streamConfigs(names, replicas)) await ensureStream(jsm, config);
 }
 
 const consumerDefaults = (settings: ConsumerSettings) => ({

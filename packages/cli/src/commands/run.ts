@@ -46,9 +46,11 @@ Examples:
       error: (message: string) => process.stderr.write(`${new Date().toISOString()} error: ${message}\n`),
     };
     const engine = new Engine({ store, registry, transport, log });
+    const startedAt = Date.now();
     const report = await engine.start();
     const control = serveControl(connection, transport.names, {
       intervene: (request) => engine.intervene(request.instanceId, request.action, request.by, request.reason, request.step),
+      status: () => ({ sagas: registry.list(), startedAt, instancesInMemory: engine.cachedInstances }),
     });
     log.info(
       `engine ready: store ${maskStoreUrl(global.store)}, nats ${maskUrl(global.nats.url ?? 'nats://127.0.0.1:4222')}, ` +
