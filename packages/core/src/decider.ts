@@ -5,10 +5,10 @@ import { effectId, effectKey, timerId, type DispatchEffect, type Effect } from '
 import { sagaError, type SagaError } from './errors.js';
 import { contextOf, isInFlight, outstandingEffects, statusOf, timerOf, type InstanceState, type TimerRecord } from './instance-state.js';
 import type { SagaRegistry } from './registry.js';
-import type { InterventionAction, SagaContext, SagaMachineEvent } from './saga-context.js';
+import type { InterventionAction, SagaContext, SagaMachineEvent, SagaMachineInput } from './saga-context.js';
 import type { AnySagaDefinition, AnyStep, StepContext } from './saga-definition.js';
 import type { DecisionEvent, InputEvent, SagaEvent } from './saga-events.js';
-import { delayPurposes, type TimerPurpose } from './saga-machine.js';
+import { delayPurposes, instanceDelayPurposes, type TimerPurpose } from './saga-machine.js';
 
 /** Outcome a worker reports for a dispatched effect. */
 export type ReplyOutcome =
@@ -17,7 +17,11 @@ export type ReplyOutcome =
 
 /** Something that happens to an instance. */
 export type SagaInput =
-  | { readonly type: 'start'; readonly saga: string; readonly instanceId: string; readonly input: unknown }
+  | { readonly type: 'start'; readonly saga: string; readonly instanceId: string; readonly input: unknown; readonly startAt?: number }
+  | { readonly type: 'prepare'; readonly saga: string; readonly instanceId: string; readonly input: unknown }
+  | { readonly type: 'confirm'; readonly by: string }
+  | { readonly type: 'cancel'; readonly by: string; readonly reason: string }
+  | { readonly type: 'checkBackAnswer'; readonly outcome: 'committed' | 'rolledBack' }
   | { readonly type: 'reply'; readonly effectId: string; readonly outcome: ReplyOutcome }
   | { readonly type: 'timer'; readonly timerId: string }
   | { readonly type: 'deadLetter'; readonly effectId: string; readonly reason: string }
@@ -50,15 +54,12 @@ export function decide(registry: SagaRegistry, state: InstanceState | null, inpu
   if (E.isLeft(recorded)) return recorded;
   if (recorded.right === null) return E.right(nothing(state));
   const inputEvent = recorded.right;
-  const definition = state?.definition ?? (inputEvent.type === 'SagaStarted' ? registry.get(inputEvent.saga, inputEvent.sagaVersion) : undefined);
-  if (definition === undefined) return E.left(sagaError.unknownSaga(input.type === 'start' ? input.saga : '?', null, registry.list()));
+  const definition =
+    state?.definition ?? (inputEvent.type === 'SagaStarted' || inputEvent.type === 'SagaPrepared' ? registry.get(inputEvent.saga, inputEvent.sagaVersion) : undefined);
+  if (definition === undefined) return E.left(sagaError.unknownSaga(input.type === 'start' || input.type === 'prepare' ? input.saga : '?', null, registry.list()));
   const advanced = advance(definition, state, inputEvent);
   if (E.isLeft(advanced)) return advanced;
-  if (advanced.right === 'ignored') {
-    return input.type === 'intervene' && state !== null
-      ? E.left(sagaError.interventionRefused(state.instanceId, input.action, state.status, refusal(state, input.action)))
-      : E.right(nothing(state));
-  }
+  if (advanced.right === 'ignored') return ignored(state, input);
   const { snapshot, decisions, cancelled } = advanced.right;
   const stamped = { ...inputEvent, state: snapshot.value as unknown, status: statusOf(snapshot) };
   const events: SagaEvent[] = [stamped, ...decisions];
@@ -77,8 +78,8 @@ export function decide(registry: SagaRegistry, state: InstanceState | null, inpu
 export function replay(registry: SagaRegistry, instanceId: string, history: readonly SagaEvent[]): E.Either<SagaError, InstanceState> {
   const first = history[0];
   if (first === undefined) return E.left(sagaError.instanceNotFound(instanceId));
-  if (first.type !== 'SagaStarted') {
-    return E.left(sagaError.corruptEvent(instanceId, 0, [{ path: 'type', expected: '"SagaStarted" as first event', actual: first.type }]));
+  if (first.type !== 'SagaStarted' && first.type !== 'SagaPrepared') {
+    return E.left(sagaError.corruptEvent(instanceId, 0, [{ path: 'type', expected: '"SagaStarted" or "SagaPrepared" as first event', actual: first.type }]));
   }
   const definition = registry.get(first.saga, first.sagaVersion);
   if (definition === undefined) return E.left(sagaError.unknownSaga(first.saga, first.sagaVersion, registry.list()));
@@ -121,6 +122,9 @@ function isInput(event: SagaEvent): event is InputEvent {
 }
 const inputEventTypes: ReadonlySet<string> = new Set([
   'SagaStarted',
+  'SagaPrepared',
+  'SagaConfirmed',
+  'SagaCancelled',
   'StepSucceeded',
   'StepFailed',
   'StepTimedOut',
@@ -136,6 +140,28 @@ const inputEventTypes: ReadonlySet<string> = new Set([
 function signature(event: SagaEvent): string {
   const e = event as { type: string; step?: string | null; attempt?: number; purpose?: string };
   return [e.type, e.step ?? '', e.attempt ?? '', e.purpose ?? ''].join(' ').trim();
+}
+
+/**
+ * What an input the machine does not take means. Confirm and cancel are idempotent: repeating the
+ * outcome an instance already has is a no-op, asking for the other one is refused.
+ */
+function ignored(state: InstanceState | null, input: SagaInput): E.Either<SagaError, Decision> {
+  if (state === null) return E.right(nothing(state));
+  switch (input.type) {
+    case 'intervene':
+      return E.left(sagaError.interventionRefused(state.instanceId, input.action, state.status, refusal(state, input.action)));
+    case 'confirm':
+      return state.status === 'cancelled'
+        ? E.left(sagaError.interventionRefused(state.instanceId, 'confirm', state.status, 'it was cancelled and never ran'))
+        : E.right(nothing(state));
+    case 'cancel':
+      return state.status === 'cancelled'
+        ? E.right(nothing(state))
+        : E.left(sagaError.interventionRefused(state.instanceId, 'cancel', state.status, 'it was confirmed and has started; abort it to compensate'));
+    default:
+      return E.right(nothing(state));
+  }
 }
 
 function refusal(state: InstanceState, action: InterventionAction): string {
@@ -154,20 +180,18 @@ function refusal(state: InstanceState, action: InterventionAction): string {
 /** Turns an outside input into the event that records it, or `null` when it is stale. */
 function toInputEvent(registry: SagaRegistry, state: InstanceState | null, input: SagaInput, now: number): E.Either<SagaError, InputEvent | null> {
   const base = { at: now, state: null, status: 'running' as const };
-  if (input.type === 'start') {
+  if (input.type === 'start' || input.type === 'prepare') {
     if (state !== null) return E.left(sagaError.instanceExists(input.instanceId));
     const definition = registry.latest(input.saga);
     if (definition === undefined) return E.left(sagaError.unknownSaga(input.saga, null, registry.list()));
     const decoded = decodeWith(definition.input, input.input);
     if (E.isLeft(decoded)) return E.left(sagaError.invalidInput(input.saga, decoded.left));
-    return E.right({
-      type: 'SagaStarted',
-      ...base,
-      saga: definition.name,
-      sagaVersion: definition.version,
-      instanceId: input.instanceId,
-      input: definition.input.encode(decoded.right),
-    });
+    const created = { ...base, saga: definition.name, sagaVersion: definition.version, instanceId: input.instanceId, input: definition.input.encode(decoded.right) };
+    if (input.type === 'prepare') return E.right({ type: 'SagaPrepared', ...created });
+    if (input.startAt !== undefined && !Number.isFinite(input.startAt)) {
+      return E.left(sagaError.invalidInput(input.saga, [{ path: 'startAt', expected: 'a time (epoch ms)', actual: String(input.startAt) }]));
+    }
+    return E.right({ type: 'SagaStarted', ...created, ...(input.startAt === undefined ? {} : { startAt: input.startAt }) });
   }
   if (state === null) return E.left(sagaError.instanceNotFound(input.type === 'reply' ? input.effectId : 'unknown'));
   switch (input.type) {
@@ -195,6 +219,16 @@ function toInputEvent(registry: SagaRegistry, state: InstanceState | null, input
     }
     case 'intervene':
       return E.right({ type: 'OperatorIntervened', ...base, action: input.action, by: input.by, reason: input.reason, step: input.step ?? null });
+    case 'confirm':
+      return E.right({ type: 'SagaConfirmed', ...base, by: input.by });
+    case 'cancel':
+      return E.right({ type: 'SagaCancelled', ...base, by: input.by, reason: input.reason });
+    case 'checkBackAnswer':
+      return E.right(
+        input.outcome === 'committed'
+          ? { type: 'SagaConfirmed', ...base, by: 'check-back' }
+          : { type: 'SagaCancelled', ...base, by: 'check-back', reason: 'the upstream transaction did not commit' },
+      );
   }
 }
 
@@ -239,14 +273,21 @@ function timerEvent(state: InstanceState, timer: TimerRecord, now: number): Inpu
 
 /** Feeds one input event to the machine and turns the actions it returns into decision events. */
 function advance(definition: AnySagaDefinition, state: InstanceState | null, input: InputEvent): E.Either<SagaError, Step | 'ignored'> {
-  const instanceId = state?.instanceId ?? (input.type === 'SagaStarted' ? input.instanceId : '?');
+  const instanceId = state?.instanceId ?? (input.type === 'SagaStarted' || input.type === 'SagaPrepared' ? input.instanceId : '?');
   const revision = (state?.revision ?? -1) + 1;
   let snapshot: AnyMachineSnapshot;
   let actions: readonly { type: string; params?: unknown }[];
-  if (input.type === 'SagaStarted') {
+  if (input.type === 'SagaStarted' || input.type === 'SagaPrepared') {
     const decoded = decodeWith(definition.input, input.input);
     if (E.isLeft(decoded)) return E.left(sagaError.corruptEvent(instanceId, revision, decoded.left.map(prefix('input'))));
-    [snapshot, actions] = initialTransition(definition.machine, { instanceId, input: decoded.right as unknown });
+    const machineInput: SagaMachineInput = {
+      instanceId,
+      input: decoded.right as unknown,
+      mode: input.type === 'SagaPrepared' ? 'prepared' : 'started',
+      at: input.at,
+      startAt: input.type === 'SagaStarted' ? (input.startAt ?? null) : null,
+    };
+    [snapshot, actions] = initialTransition(definition.machine, machineInput);
   } else if (input.type === 'OperatorIntervened' && input.action === 'resume') {
     if (state === null) return E.left(sagaError.instanceNotFound(instanceId));
     return outstandingEffects(state).length === 0 ? E.right('ignored') : E.right({ snapshot: state.snapshot, decisions: [], cancelled: [] });
@@ -306,6 +347,9 @@ function advance(definition: AnySagaDefinition, state: InstanceState | null, inp
       case 'recordCompleted':
         decisions.push({ type: 'SagaCompleted' });
         break;
+      case 'requestCheckBack':
+        decisions.push({ type: 'CheckBackRequested', attempt: Number(params.attempt) });
+        break;
       case 'recordCompensated':
         decisions.push({ type: 'SagaCompensated', failure: context.failure });
         break;
@@ -327,7 +371,7 @@ function advance(definition: AnySagaDefinition, state: InstanceState | null, inp
   return E.right({ snapshot, decisions: decisions.map((draft) => ({ ...draft, ...stamp })), cancelled });
 }
 
-function machineEvent(state: InstanceState, input: Exclude<InputEvent, { type: 'SagaStarted' }>, revision: number): E.Either<SagaError, SagaMachineEvent> {
+function machineEvent(state: InstanceState, input: Exclude<InputEvent, { type: 'SagaStarted' | 'SagaPrepared' }>, revision: number): E.Either<SagaError, SagaMachineEvent> {
   switch (input.type) {
     case 'StepSucceeded': {
       const step = state.definition.steps.get(input.step) as AnyStep | undefined;
@@ -342,6 +386,10 @@ function machineEvent(state: InstanceState, input: Exclude<InputEvent, { type: '
       return E.right({ type: 'compensation.succeeded', step: input.step, attempt: input.attempt });
     case 'CompensationFailed':
       return E.right({ type: 'compensation.failed', step: input.step, attempt: input.attempt, error: input.error });
+    case 'SagaConfirmed':
+      return E.right({ type: 'saga.confirmed', by: input.by });
+    case 'SagaCancelled':
+      return E.right({ type: 'saga.cancelled', by: input.by, reason: input.reason });
     case 'EffectDeadLettered':
       return E.right({ type: 'effect.deadLettered', kind: input.kind, step: input.step, attempt: input.attempt, reason: input.reason });
     case 'OperatorIntervened':
@@ -367,6 +415,7 @@ function timerPurpose(xstateId: string): { purpose: TimerPurpose; step: string |
   const delayName = xstateId.startsWith('xstate.after.') ? (xstateId.slice('xstate.after.'.length).split('.')[0] ?? '') : '';
   const [purpose, step] = delayName.split(':');
   if (step !== undefined && (delayPurposes as readonly string[]).includes(purpose ?? '')) return { purpose: purpose as TimerPurpose, step };
+  if (step === undefined && (instanceDelayPurposes as readonly string[]).includes(purpose ?? '')) return { purpose: purpose as TimerPurpose, step: null };
   return { purpose: 'custom', step: null };
 }
 
@@ -404,7 +453,7 @@ function commit(
   snapshot: AnyMachineSnapshot,
   cancelled: readonly string[],
 ): InstanceState {
-  const instanceId = state?.instanceId ?? (input.type === 'SagaStarted' ? input.instanceId : '?');
+  const instanceId = state?.instanceId ?? (input.type === 'SagaStarted' || input.type === 'SagaPrepared' ? input.instanceId : '?');
   const dispatches = new Map(state?.dispatches ?? []);
   const timers = new Map(state?.timers ?? []);
   if (input.type === 'StepTimedOut' || input.type === 'CompensationTimedOut' || input.type === 'TimerFired') timers.delete(input.timerId);
@@ -451,6 +500,8 @@ export function effectOf(definition: AnySagaDefinition, instanceId: string, even
     case 'RetryScheduled':
     case 'TimerScheduled':
       return { type: 'schedule', instanceId, timerId: event.timerId, dueAt: event.dueAt };
+    case 'CheckBackRequested':
+      return { type: 'checkBack', id: `${instanceId}/check-back/${event.attempt}`, instanceId, saga: definition.name, attempt: event.attempt };
     default:
       return null;
   }

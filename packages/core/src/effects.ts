@@ -31,8 +31,18 @@ export interface CancelEffect {
   readonly timerId: string;
 }
 
+/** Ask a pending instance's upstream whether its local transaction committed; the answer comes back as `checkBackAnswer`. */
+export interface CheckBackEffect {
+  readonly type: 'checkBack';
+  /** `<instance>/check-back/<attempt>`. */
+  readonly id: string;
+  readonly instanceId: string;
+  readonly saga: string;
+  readonly attempt: number;
+}
+
 /** Something the engine carries out after the events that decided it are appended. */
-export type Effect = DispatchEffect | ScheduleEffect | CancelEffect;
+export type Effect = DispatchEffect | ScheduleEffect | CancelEffect | CheckBackEffect;
 
 /** Effect ids are derived from their cause, so a re-dispatch is recognisable. */
 export const effectKey = (instanceId: string, step: string, kind: DispatchEffect['kind']): string => `${instanceId}/${step}/${kind}`;

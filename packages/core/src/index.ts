@@ -1,6 +1,6 @@
 export { decodeWith, formatProblems, type DecodeProblem } from './codec.js';
 export { decide, replay, effectOf, type Decision, type ReplyOutcome, type SagaInput } from './decider.js';
-export { effectId, effectKey, timerId, type CancelEffect, type DispatchEffect, type Effect, type ScheduleEffect } from './effects.js';
+export { effectId, effectKey, timerId, type CancelEffect, type CheckBackEffect, type DispatchEffect, type Effect, type ScheduleEffect } from './effects.js';
 export { sagaError, type SagaError } from './errors.js';
 export { contextOf, isInFlight, outstandingEffects, statusOf, type InstanceState, type TimerRecord } from './instance-state.js';
 export { createRegistry, type SagaRegistry } from './registry.js';
@@ -19,6 +19,8 @@ export {
   SagaBuilder,
   defaultTimeoutMs,
   type AnySagaDefinition,
+  type ResolvedSagaOptions,
+  type SagaOptions,
   type AnyStep,
   type Codec,
   type CompensationSpec,
@@ -37,5 +39,5 @@ export { summaryOf } from './instance-state.js';
 export { decodeRecorded, decodeStream, encodeEvent } from './recorded.js';
 export { createMemoryEventStore, type MemoryEventStoreOptions } from './memory-event-store.js';
 export { checkAppendRequest, checkLimit } from './append-request.js';
-export type { DeadLetterNotice, Reply, ReplyVerdict, StartRequest, Transport, TransportHandlers } from './transport.js';
+export type { CheckBackAnswer, DeadLetterNotice, Reply, ReplyVerdict, StartRequest, Transport, TransportHandlers } from './transport.js';
 export { isStepFailure, StepFailure, type StepFailureOptions } from './step-failure.js';

@@ -37,8 +37,10 @@ export interface InstanceState {
 export function statusOf(snapshot: AnyMachineSnapshot): SagaStatus {
   if (snapshot.hasTag(statusTags.completed)) return 'completed';
   if (snapshot.hasTag(statusTags.compensated)) return 'compensated';
+  if (snapshot.hasTag(statusTags.cancelled)) return 'cancelled';
   if (snapshot.hasTag(statusTags.stuck)) return 'stuck';
   if (snapshot.hasTag(statusTags.compensating)) return 'compensating';
+  if (snapshot.hasTag(statusTags.pending)) return 'pending';
   return 'running';
 }
 

@@ -33,6 +33,15 @@ export const defaultCompensationRetry: RetryPolicy = {
   jitter: 0.2,
 };
 
+/** Check-backs of a pending instance: asked again with backoff; past the budget the instance is stuck. */
+export const defaultCheckBackRetry: RetryPolicy = {
+  maxAttempts: 8,
+  initialDelayMs: 1_000,
+  multiplier: 2,
+  maxDelayMs: 60_000,
+  jitter: 0.2,
+};
+
 /** Merges a partial policy over a default and checks its ranges. */
 export function retryPolicy(base: RetryPolicy, override: Partial<RetryPolicy> | undefined, where: string): RetryPolicy {
   const policy = { ...base, ...override };

@@ -35,12 +35,24 @@ export interface SagaContext {
   /** Parallel groups in which a branch failed. */
   readonly failedGroups: readonly string[];
   readonly failure: SagaFailure | null;
+  /** `prepared`: waits for confirm/cancel (two-phase start); `started`: runs (at `startAt`, if later). */
+  readonly mode: 'started' | 'prepared';
+  /** When the instance was created (decision time of its first event). */
+  readonly createdAt: number;
+  /** Delayed start: when the first step is due, or null. */
+  readonly startAt: number | null;
+  /** Check-backs sent while pending, and how many may be sent before the instance is stuck. */
+  readonly checkBacks: number;
+  readonly checkBackBudget: number | null;
 }
 
 /** What a saga machine is created with. */
 export interface SagaMachineInput {
   readonly instanceId: string;
   readonly input: unknown;
+  readonly mode?: 'started' | 'prepared';
+  readonly at?: number;
+  readonly startAt?: number | null;
 }
 
 /**
@@ -64,7 +76,9 @@ export type SagaMachineEvent =
       readonly attempt: number;
       readonly reason: string;
     }
-  | { readonly type: `operator.${InterventionAction}`; readonly step?: string; readonly by: string; readonly reason: string };
+  | { readonly type: `operator.${InterventionAction}`; readonly step?: string; readonly by: string; readonly reason: string }
+  | { readonly type: 'saga.confirmed'; readonly by: string }
+  | { readonly type: 'saga.cancelled'; readonly by: string; readonly reason: string };
 
 /** The initial context of an instance. */
 export function initialContext(input: SagaMachineInput): SagaContext {
@@ -82,6 +96,11 @@ export function initialContext(input: SagaMachineInput): SagaContext {
     compensated: [],
     failedGroups: [],
     failure: null,
+    mode: input.mode ?? 'started',
+    createdAt: input.at ?? 0,
+    startAt: input.startAt ?? null,
+    checkBacks: 0,
+    checkBackBudget: null,
   };
 }
 

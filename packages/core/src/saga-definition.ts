@@ -1,6 +1,6 @@
 import type * as t from 'io-ts';
 import type { AnyStateMachine } from 'xstate';
-import { defaultCompensationRetry, defaultStepRetry, retryPolicy, type RetryPolicy } from './retry-policy.js';
+import { defaultCheckBackRetry, defaultCompensationRetry, defaultStepRetry, retryPolicy, type RetryPolicy } from './retry-policy.js';
 import { compileFlow, machineKit, type MachineKit } from './saga-machine.js';
 
 /** An io-ts codec whose decoded type is `A`. Encoded values must be JSON. */
@@ -64,11 +64,30 @@ export type AnyStep<I = any> = Step<I, any, any, any>;
 /** One element of a saga's sequence. */
 export type FlowItem<I> = AnyStep<I> | ParallelGroup<I>;
 
+/** Saga-wide options: a deadline, and how a prepared (two-phase) start is confirmed. */
+export interface SagaOptions {
+  /** Whole-saga timeout: past it (counted from the first step), the saga stops and compensates. */
+  readonly deadlineMs?: number;
+  /** Two-phase start: how long a prepared instance waits before asking its upstream (check-back), and how those asks are retried. */
+  readonly confirmation?: { readonly timeoutMs?: number; readonly retry?: Partial<RetryPolicy> };
+}
+
+/** The saga-wide options with defaults applied. */
+export interface ResolvedSagaOptions {
+  readonly deadlineMs: number | null;
+  readonly confirmationTimeoutMs: number;
+  readonly checkBackRetry: RetryPolicy;
+}
+
+/** Default confirmation timeout of a prepared instance before the first check-back. */
+export const defaultConfirmationTimeoutMs = 10_000;
+
 /** A compiled saga: its identity, codecs, steps and XState machine. */
 export interface SagaDefinition<I = unknown> {
   readonly name: string;
   readonly version: number;
   readonly input: Codec<I>;
+  readonly options: ResolvedSagaOptions;
   readonly steps: ReadonlyMap<string, AnyStep<I>>;
   readonly machine: AnyStateMachine;
 }
@@ -83,12 +102,20 @@ export const defaultTimeoutMs = 30_000;
 const namePattern = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
 /** Starts a saga definition. Declare its steps with the builder, then `define` the sequence. */
-export function saga<I>(name: string, options: { readonly version: number; readonly input: Codec<I> }): SagaBuilder<I> {
+export function saga<I>(name: string, options: { readonly version: number; readonly input: Codec<I> } & SagaOptions): SagaBuilder<I> {
   if (!/^[a-z][a-z0-9-]*$/.test(name)) throw new Error(`Invalid saga name "${name}": use lower-case letters, digits and "-"`);
   if (!Number.isInteger(options.version) || options.version < 1) {
     throw new Error(`Invalid version ${String(options.version)} for saga "${name}": a positive integer is required`);
   }
-  return new SagaBuilder(name, options.version, options.input);
+  for (const [label, value] of [['deadlineMs', options.deadlineMs], ['confirmation.timeoutMs', options.confirmation?.timeoutMs]] as const) {
+    if (value !== undefined && !(Number.isFinite(value) && value > 0)) throw new Error(`Invalid ${label} for saga "${name}": must be > 0`);
+  }
+  const resolved: ResolvedSagaOptions = {
+    deadlineMs: options.deadlineMs ?? null,
+    confirmationTimeoutMs: options.confirmation?.timeoutMs ?? defaultConfirmationTimeoutMs,
+    checkBackRetry: retryPolicy(defaultCheckBackRetry, options.confirmation?.retry, `check-backs of saga "${name}"`),
+  };
+  return new SagaBuilder(name, options.version, options.input, resolved);
 }
 
 /** Collects the steps of one saga. */
@@ -98,6 +125,7 @@ export class SagaBuilder<I> {
     readonly name: string,
     readonly version: number,
     readonly input: Codec<I>,
+    readonly options: ResolvedSagaOptions,
   ) {}
 
   /** Declares a step. */
@@ -128,7 +156,7 @@ export class SagaBuilder<I> {
   define(flow: readonly FlowItem<I>[]): SagaDefinition<I> {
     if (flow.length === 0) throw new Error(`Saga "${this.name}" has no steps`);
     const steps = this.collectSteps(flow);
-    return this.build(steps, compileFlow(machineKit(this.name, steps), flow));
+    return this.build(steps, compileFlow(machineKit(this.name, steps, this.options), flow, this.options.deadlineMs !== null));
   }
 
   /**
@@ -137,7 +165,7 @@ export class SagaBuilder<I> {
    */
   defineMachine(steps: readonly AnyStep<I>[], build: (kit: MachineKit) => AnyStateMachine): SagaDefinition<I> {
     const stepMap = this.collectSteps(steps);
-    return this.build(stepMap, build(machineKit(this.name, stepMap)));
+    return this.build(stepMap, build(machineKit(this.name, stepMap, this.options)));
   }
 
   private collectSteps(items: readonly FlowItem<I>[]): ReadonlyMap<string, AnyStep<I>> {
@@ -158,6 +186,6 @@ export class SagaBuilder<I> {
   }
 
   private build(steps: ReadonlyMap<string, AnyStep<I>>, machine: AnyStateMachine): SagaDefinition<I> {
-    return { name: this.name, version: this.version, input: this.input, steps, machine };
+    return { name: this.name, version: this.version, input: this.input, options: this.options, steps, machine };
   }
 }

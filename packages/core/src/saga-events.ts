@@ -8,7 +8,7 @@ const literals = <const T extends readonly [string, string, ...string[]]>(values
 const StatusC = literals(sagaStatuses) as t.Type<SagaStatus, string, unknown>;
 const StepErrorC = t.type({ code: t.string, message: t.string, retryable: t.boolean });
 const FailureC = t.union([t.null, t.type({ step: t.string, code: t.string, message: t.string })]);
-const TimerPurposeC = literals(['stepTimeout', 'stepRetry', 'compensationTimeout', 'compensationRetry', 'custom']);
+const TimerPurposeC = literals(['stepTimeout', 'stepRetry', 'compensationTimeout', 'compensationRetry', 'sagaDeadline', 'checkBack', 'checkBackRetry', 'startDelay', 'custom']);
 
 /** Fields of every event: when it was recorded, and the machine state and status it led to. */
 const common = { at: t.number, state: t.unknown, status: StatusC };
@@ -27,8 +27,17 @@ const timer = {
   step: t.union([t.string, t.null]),
 };
 
-/** The instance was created; records the definition version that folds its stream. */
-export const SagaStarted = event('SagaStarted', { saga: t.string, sagaVersion: t.number, instanceId: t.string, input: t.unknown });
+/** The instance was created; records the definition version that folds its stream. `startAt`: a delayed start. */
+export const SagaStarted = t.intersection(
+  [event('SagaStarted', { saga: t.string, sagaVersion: t.number, instanceId: t.string, input: t.unknown }), t.partial({ startAt: t.number })],
+  'SagaStarted',
+);
+/** The instance was created pending (two-phase start): nothing runs until it is confirmed. */
+export const SagaPrepared = event('SagaPrepared', { saga: t.string, sagaVersion: t.number, instanceId: t.string, input: t.unknown });
+/** A pending instance was confirmed (by its upstream, or by a check-back that found the upstream committed). */
+export const SagaConfirmed = event('SagaConfirmed', { by: t.string });
+/** A pending or scheduled instance was cancelled; it never ran. */
+export const SagaCancelled = event('SagaCancelled', { by: t.string, reason: t.string });
 export const StepSucceeded = event('StepSucceeded', { step: t.string, attempt: t.number, effectId: t.string, reply: t.unknown });
 export const StepFailed = event('StepFailed', { step: t.string, attempt: t.number, effectId: t.string, error: StepErrorC });
 export const StepTimedOut = event('StepTimedOut', { step: t.string, attempt: t.number, timerId: t.string });
@@ -63,6 +72,8 @@ export const RetryScheduled = event('RetryScheduled', timer);
 export const TimerScheduled = event('TimerScheduled', timer);
 export const SagaCompleted = event('SagaCompleted', {});
 export const SagaCompensated = event('SagaCompensated', { failure: FailureC });
+/** The engine asked a pending instance's upstream whether its local transaction committed. */
+export const CheckBackRequested = event('CheckBackRequested', { attempt: t.number });
 export const SagaStuck = event('SagaStuck', { step: t.string, error: t.union([StepErrorC, t.null]) });
 
 /**
@@ -71,6 +82,9 @@ export const SagaStuck = event('SagaStuck', { step: t.string, error: t.union([St
  */
 export const InputEvent = t.union([
   SagaStarted,
+  SagaPrepared,
+  SagaConfirmed,
+  SagaCancelled,
   StepSucceeded,
   StepFailed,
   StepTimedOut,
@@ -90,6 +104,7 @@ export const DecisionEvent = t.union([
   SagaCompleted,
   SagaCompensated,
   SagaStuck,
+  CheckBackRequested,
 ]);
 /** Every saga event. */
 export const SagaEvent = t.union([InputEvent, DecisionEvent]);

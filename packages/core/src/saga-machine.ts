@@ -1,5 +1,5 @@
 import { assign, setup, type AnyStateMachine } from 'xstate';
-import type { AnyStep, FlowItem } from './saga-definition.js';
+import type { AnyStep, FlowItem, ResolvedSagaOptions } from './saga-definition.js';
 import { backoffDelay } from './retry-policy.js';
 import {
   initialContext,
@@ -15,8 +15,10 @@ export const sagaMachineId = 'saga';
 
 /** Delay names the engine recognises, `<purpose>:<step>`; any other delay is a custom timer. */
 export const delayPurposes = ['stepTimeout', 'stepRetry', 'compensationTimeout', 'compensationRetry'] as const;
-/** One of {@link delayPurposes}, or `custom`. */
-export type TimerPurpose = (typeof delayPurposes)[number] | 'custom';
+/** Delay names of the whole instance (no step). */
+export const instanceDelayPurposes = ['sagaDeadline', 'checkBack', 'checkBackRetry', 'startDelay'] as const;
+/** One of {@link delayPurposes} or {@link instanceDelayPurposes}, or `custom`. */
+export type TimerPurpose = (typeof delayPurposes)[number] | (typeof instanceDelayPurposes)[number] | 'custom';
 
 /** State tags that carry the instance status; states without one are `running`. */
 export const statusTags = {
@@ -24,13 +26,15 @@ export const statusTags = {
   stuck: 'status:stuck',
   completed: 'status:completed',
   compensated: 'status:compensated',
+  pending: 'status:pending',
+  cancelled: 'status:cancelled',
 } as const;
 
 /**
  * State names every saga machine uses: the end states at the root, and `next` among the
  * compensation states (keyed by step name). A step or group so named would replace them.
  */
-const reservedStateNames: readonly string[] = ['compensating', 'completed', 'compensated', 'next'];
+const reservedStateNames: readonly string[] = ['compensating', 'completed', 'compensated', 'next', 'entry', 'pending', 'scheduled', 'cancelled', 'run'];
 
 type Args = { readonly context: SagaContext; readonly event: SagaMachineEvent };
 type StateConfig = Record<string, unknown>;
@@ -43,8 +47,13 @@ export interface MachineKit {
   parallel(name: string, steps: readonly string[], targets: { readonly onSuccess: string }): StateConfig;
   /** The `compensating`, `completed` and `compensated` states every saga machine needs. */
   endStates(): Record<string, StateConfig>;
-  /** Creates the machine from a root config (`initial` + `states`), with the saga setup applied. */
+  /**
+   * Creates the machine from a root config (`initial` + `states`), with the saga setup applied and
+   * the start states (two-phase start, delayed start) in front of `initial`.
+   */
   createMachine(config: { readonly initial: string; readonly states: Record<string, StateConfig> }): AnyStateMachine;
+  /** A parent state for the flow states that compensates when the saga's deadline passes. */
+  deadline(flowStates: Record<string, StateConfig>, first: string): StateConfig;
 }
 
 const withStep = (record: Readonly<Record<string, number>>, step: string, value: number): Record<string, number> => ({ ...record, [step]: value });
@@ -55,7 +64,7 @@ const without = (record: Readonly<Record<string, number>>, step: string): Record
 const addOnce = (list: readonly string[], item: string): readonly string[] => (list.includes(item) ? list : [...list, item]);
 
 /** Creates the kit for a saga's steps. */
-export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>): MachineKit {
+export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>, options: ResolvedSagaOptions): MachineKit {
   for (const name of steps.keys()) {
     if (reservedStateNames.includes(name)) throw new Error(`Saga "${sagaName}" cannot name a step "${name}": the name is taken by the machine's own states`);
   }
@@ -64,7 +73,12 @@ export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>
     if (step === undefined) throw new Error(`Saga "${sagaName}" has no step "${name}"`);
     return step;
   };
-  const delays: Record<string, (args: Args) => number> = {};
+  const delays: Record<string, (args: Args) => number> = {
+    sagaDeadline: () => options.deadlineMs ?? 0,
+    checkBack: () => options.confirmationTimeoutMs,
+    checkBackRetry: ({ context }) => backoffDelay(options.checkBackRetry, context.checkBacks, `${context.instanceId}/check-back/${context.checkBacks}`),
+    startDelay: ({ context }) => Math.max(0, (context.startAt ?? context.createdAt) - context.createdAt),
+  };
   for (const step of steps.values()) {
     delays[`stepTimeout:${step.name}`] = () => step.attemptTimeoutMs;
     delays[`stepRetry:${step.name}`] = ({ context }) =>
@@ -118,19 +132,23 @@ export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>
         failedGroups: group === undefined ? context.failedGroups : addOnce(context.failedGroups, group),
       };
     });
-  const abort = assign(({ context, event }: Args) => {
-    const unknown = Object.keys(context.inFlight).filter((step) => stepOf(step).compensation !== undefined);
-    return {
-      inFlight: {},
-      toCompensate: unknown.reduce(addOnce, context.toCompensate),
-      failure: context.failure ?? {
-        // The step in flight, or else (waiting to retry) the step last dispatched.
-        step: Object.keys(context.inFlight)[0] ?? Object.keys(context.attempts).at(-1) ?? '',
-        code: 'Aborted',
-        message: event.type === 'operator.abort' ? `aborted by ${event.by}: ${event.reason}` : 'aborted',
-      },
-    };
-  });
+  /** Stops forward progress: steps in flight may have run, so they are compensated too. */
+  const stopWith = (code: string, message: (event: SagaMachineEvent) => string) =>
+    assign(({ context, event }: Args) => {
+      const unknown = Object.keys(context.inFlight).filter((step) => stepOf(step).compensation !== undefined);
+      return {
+        inFlight: {},
+        toCompensate: unknown.reduce(addOnce, context.toCompensate),
+        failure: context.failure ?? {
+          // The step in flight, or else (waiting to retry) the step last dispatched.
+          step: Object.keys(context.inFlight)[0] ?? Object.keys(context.attempts).at(-1) ?? '',
+          code,
+          message: message(event),
+        },
+      };
+    });
+  const abort = stopWith('Aborted', (event) => (event.type === 'operator.abort' ? `aborted by ${event.by}: ${event.reason}` : 'aborted'));
+  const deadlinePassed = stopWith('DeadlineExceeded', () => `the saga's deadline of ${options.deadlineMs ?? 0} ms passed`);
 
   const stepStates = (name: string, onSuccess: string, onFailure: string, group?: string): StateConfig => {
     const groupFailed = ({ context }: Args): boolean => group !== undefined && context.failedGroups.includes(group);
@@ -240,6 +258,50 @@ export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>
     };
   };
 
+  /** The states before the first step: routing, two-phase start with check-backs, delayed start. */
+  const startStates = (first: string): Record<string, StateConfig> => {
+    const extendCheckBackBudget = assign(({ context }: Args) => ({ checkBackBudget: context.checkBacks + options.checkBackRetry.maxAttempts }));
+    const mayAskAgain = ({ context }: Args): boolean => context.checkBacks < (context.checkBackBudget ?? options.checkBackRetry.maxAttempts);
+    return {
+      entry: {
+        always: [
+          { guard: ({ context }: Args) => context.mode === 'prepared', target: 'pending' },
+          { guard: ({ context }: Args) => context.startAt !== null && context.startAt > context.createdAt, target: 'scheduled' },
+          { target: first },
+        ],
+      },
+      pending: {
+        tags: [statusTags.pending],
+        initial: 'waiting',
+        states: {
+          waiting: { after: { checkBack: 'asking' } },
+          asking: {
+            entry: [
+              assign(({ context }: Args) => ({ checkBacks: context.checkBacks + 1 })),
+              { type: 'requestCheckBack', params: ({ context }: Args) => ({ attempt: context.checkBacks }) },
+            ],
+            after: { checkBackRetry: [{ guard: mayAskAgain, target: 'asking', reenter: true }, { target: 'unanswered' }] },
+          },
+          unanswered: {
+            tags: [statusTags.stuck],
+            entry: { type: 'recordStuck', params: { step: 'check-back' } },
+            on: { 'operator.retry': { target: 'asking', actions: extendCheckBackBudget } },
+          },
+        },
+        on: {
+          'saga.confirmed': { target: first },
+          'saga.cancelled': { target: `#${sagaMachineId}.cancelled` },
+        },
+      },
+      scheduled: {
+        tags: [statusTags.pending],
+        after: { startDelay: first },
+        on: { 'saga.cancelled': { target: `#${sagaMachineId}.cancelled` } },
+      },
+      cancelled: { type: 'final', tags: [statusTags.cancelled] },
+    };
+  };
+
   const compensable = [...steps.values()].filter((step) => step.compensation !== undefined).map((step) => step.name);
   const abortable = { 'operator.abort': { target: `#${sagaMachineId}.compensating`, actions: abort } };
 
@@ -274,8 +336,9 @@ export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>
       completed: { type: 'final', tags: [statusTags.completed], entry: 'recordCompleted' },
       compensated: { type: 'final', tags: [statusTags.compensated], entry: 'recordCompensated' },
     }),
-    createMachine: (config) =>
-      setup({
+    createMachine: (config) => {
+      const states = { ...startStates(`#${sagaMachineId}.${config.initial}`), ...config.states };
+      return setup({
         types: {},
         actions: {
           dispatchStep: (_: unknown, _params: { step: string; attempt: number }) => undefined,
@@ -283,25 +346,34 @@ export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>
           recordStuck: (_: unknown, _params: { step: string }) => undefined,
           recordCompleted: () => undefined,
           recordCompensated: () => undefined,
+          requestCheckBack: (_: unknown, _params: { attempt: number }) => undefined,
         },
         delays,
       }).createMachine({
         id: sagaMachineId,
         context: ({ input }: { input: SagaMachineInput }) => initialContext(input),
-        ...(config as object),
-      } as never) as unknown as AnyStateMachine,
+        initial: 'entry',
+        states,
+      } as never) as unknown as AnyStateMachine;
+    },
+    deadline: (flowStates, first) => ({
+      initial: first,
+      states: flowStates,
+      after: { sagaDeadline: { target: `#${sagaMachineId}.compensating`, actions: deadlinePassed } },
+    }),
   };
 }
 
-/** Compiles a sequence of steps and groups into a machine. */
-export function compileFlow<I>(kit: MachineKit, flow: readonly FlowItem<I>[]): AnyStateMachine {
+/** Compiles a sequence of steps and groups into a machine; with a deadline, the steps run inside a `run` state that carries it. */
+export function compileFlow<I>(kit: MachineKit, flow: readonly FlowItem<I>[], withDeadline = false): AnyStateMachine {
+  const parent = withDeadline ? `#${sagaMachineId}.run.` : `#${sagaMachineId}.`;
   const states: Record<string, StateConfig> = {};
   for (const item of flow) {
     if (reservedStateNames.includes(item.name)) throw new Error(`A saga cannot name a parallel group "${item.name}": the name is taken by the machine's own states`);
   }
   flow.forEach((item, index) => {
     const following = flow[index + 1];
-    const onSuccess = `#${sagaMachineId}.${following === undefined ? 'completed' : following.name}`;
+    const onSuccess = following === undefined ? `#${sagaMachineId}.completed` : `${parent}${following.name}`;
     states[item.name] =
       item.kind === 'step'
         ? kit.step(item.name, { onSuccess })
@@ -309,5 +381,6 @@ export function compileFlow<I>(kit: MachineKit, flow: readonly FlowItem<I>[]): A
   });
   const first = flow[0];
   if (first === undefined) throw new Error('A saga needs at least one step');
+  if (withDeadline) return kit.createMachine({ initial: 'run', states: { run: kit.deadline(states, first.name), ...kit.endStates() } });
   return kit.createMachine({ initial: first.name, states: { ...states, ...kit.endStates() } });
 }

@@ -1,5 +1,5 @@
 import type { ReplyOutcome } from './decider.js';
-import type { DispatchEffect } from './effects.js';
+import type { CheckBackEffect, DispatchEffect } from './effects.js';
 import type { InstanceSummary } from './event-store.js';
 
 /** A worker's answer to a dispatched effect. */
@@ -19,12 +19,18 @@ export interface DeadLetterNotice {
   readonly reason: string;
 }
 
-/** A request to start an instance, from a client in another process. */
-export interface StartRequest {
-  readonly saga: string;
-  readonly instanceId: string;
-  readonly input: unknown;
-}
+/**
+ * A request about an instance's start, from a client in another process: start it (now, or at
+ * `startAt`), prepare it (two-phase start), or confirm or cancel a prepared one.
+ */
+export type StartRequest =
+  | { readonly kind?: 'start'; readonly saga: string; readonly instanceId: string; readonly input: unknown; readonly startAt?: number }
+  | { readonly kind: 'prepare'; readonly saga: string; readonly instanceId: string; readonly input: unknown }
+  | { readonly kind: 'confirm'; readonly saga: string; readonly instanceId: string; readonly by?: string }
+  | { readonly kind: 'cancel'; readonly saga: string; readonly instanceId: string; readonly by?: string; readonly reason?: string };
+
+/** The upstream's answer to a check-back; `null` when it did not answer. */
+export type CheckBackAnswer = 'committed' | 'rolledBack' | null;
 
 /**
  * What a transport delivers to the engine. Each promise settles once the consequences are durably
@@ -43,6 +49,8 @@ export interface Transport {
   dispatch(effect: DispatchEffect): Promise<void>;
   /** Starts delivering replies and dead letters. */
   listen(handlers: TransportHandlers): Promise<void>;
+  /** Asks a pending instance's upstream whether its local transaction committed. */
+  checkBack?(effect: CheckBackEffect): Promise<CheckBackAnswer>;
   /** Tells interested parties an instance changed status (best effort, after the change is recorded). */
   announce?(summary: InstanceSummary): void;
   close(): Promise<void>;

@@ -19,6 +19,7 @@ import {
   type DeadLetterNotice,
   type Reply,
   type StartRequest,
+  type CheckBackEffect,
   type ReplyVerdict,
   type Transport,
   type SagaError,
@@ -107,9 +108,24 @@ export class Engine {
     await this.mailbox.idle();
   }
 
-  /** Starts a saga instance. Fails with InvalidInput, UnknownSaga or InstanceExists. */
-  startSaga(saga: string, instanceId: string, input: unknown): Promise<E.Either<SagaError, InstanceSummary>> {
-    return this.submit(instanceId, { type: 'start', saga, instanceId, input });
+  /** Starts a saga instance, now or at `startAt` (epoch ms). Fails with InvalidInput, UnknownSaga or InstanceExists. */
+  startSaga(saga: string, instanceId: string, input: unknown, options: { readonly startAt?: number } = {}): Promise<E.Either<SagaError, InstanceSummary>> {
+    return this.submit(instanceId, { type: 'start', saga, instanceId, input, ...(options.startAt === undefined ? {} : { startAt: options.startAt }) });
+  }
+
+  /** Two-phase start, phase one: records a `pending` instance; nothing runs until it is confirmed. */
+  prepareSaga(saga: string, instanceId: string, input: unknown): Promise<E.Either<SagaError, InstanceSummary>> {
+    return this.submit(instanceId, { type: 'prepare', saga, instanceId, input });
+  }
+
+  /** Confirms a pending instance (idempotent; refused if it was cancelled). */
+  confirm(instanceId: string, by = 'upstream'): Promise<E.Either<SagaError, InstanceSummary>> {
+    return this.submit(instanceId, { type: 'confirm', by });
+  }
+
+  /** Cancels a pending or scheduled instance (idempotent; refused once it has started). */
+  cancel(instanceId: string, by = 'upstream', reason = 'cancelled by its upstream'): Promise<E.Either<SagaError, InstanceSummary>> {
+    return this.submit(instanceId, { type: 'cancel', by, reason });
   }
 
   /** Records an operator's intervention; refused when the instance's state does not allow it. */
@@ -199,6 +215,9 @@ export class Engine {
         case 'cancel':
           this.timers.disarm(effect.timerId);
           break;
+        case 'checkBack':
+          this.checkBack(effect);
+          break;
       }
     }
   }
@@ -230,10 +249,41 @@ export class Engine {
   }
 
   private async onStartRequest(request: StartRequest): Promise<ReplyVerdict> {
-    const result = await this.startSaga(request.saga, request.instanceId, request.input);
+    const result = await this.startRequest(request);
     if (E.isRight(result) || result.left._tag === 'InstanceExists') return { accepted: true };
     this.log.error(`start of ${request.instanceId} refused: ${result.left.message}`);
     return { accepted: false, reason: result.left.message };
+  }
+
+  private startRequest(request: StartRequest): Promise<E.Either<SagaError, InstanceSummary>> {
+    switch (request.kind) {
+      case undefined:
+      case 'start':
+        return this.startSaga(request.saga, request.instanceId, request.input, request.startAt === undefined ? {} : { startAt: request.startAt });
+      case 'prepare':
+        return this.prepareSaga(request.saga, request.instanceId, request.input);
+      case 'confirm':
+        return this.confirm(request.instanceId, request.by);
+      case 'cancel':
+        return this.cancel(request.instanceId, request.by, request.reason);
+    }
+  }
+
+  /** Asks the upstream of a pending instance; an answer confirms or cancels it, silence waits for the next check-back. */
+  private checkBack(effect: CheckBackEffect): void {
+    const ask = this.options.transport.checkBack;
+    if (ask === undefined) {
+      this.log.warn(`instance ${effect.instanceId} is pending, but the transport cannot ask its upstream (check-back)`);
+      return;
+    }
+    ask
+      .call(this.options.transport, effect)
+      .then(async (answer) => {
+        if (answer === null) return;
+        const result = await this.submit(effect.instanceId, { type: 'checkBackAnswer', outcome: answer });
+        if (E.isLeft(result)) this.log.error(`check-back answer for ${effect.instanceId}: ${result.left.message}`);
+      })
+      .catch((error: unknown) => this.log.warn(`check-back ${effect.id} unanswered: ${error instanceof Error ? error.message : String(error)}`));
   }
 
   private async onDeadLetter(notice: DeadLetterNotice): Promise<void> {

@@ -70,7 +70,7 @@ export class SagaSpec {
   get state(): InstanceState | null {
     if (this.folded !== undefined) return this.folded;
     const first = this.history[0];
-    const result = replay(this.registry, first?.type === 'SagaStarted' ? first.instanceId : '?', this.history);
+    const result = replay(this.registry, first?.type === 'SagaStarted' || first?.type === 'SagaPrepared' ? first.instanceId : '?', this.history);
     if (E.isLeft(result)) throw new Error(`given: the history does not fold: ${result.left.message}`);
     return result.right;
   }
@@ -193,12 +193,12 @@ export const deadLettered =
   (step: string, kind: 'action' | 'compensation' = 'action', reason = 'max deliveries reached'): LateInput =>
   (state) => ({ type: 'deadLetter', effectId: latestDispatch(state, step, kind).id, reason });
 
-/** The armed timer of a step with this purpose fires (at its due time, unless `when` is given one). */
+/** The armed timer of a step (or, with `null`, of the instance) with this purpose fires (at its due time, unless `when` is given one). */
 export const timerFires =
-  (purpose: TimerPurpose, step: string): LateInput =>
+  (purpose: TimerPurpose, step: string | null): LateInput =>
   (state) => {
     const timer = [...state.timers.values()].find((candidate) => candidate.purpose === purpose && candidate.step === step);
-    if (timer === undefined) throw new Error(`no ${purpose} timer armed for "${step}"`);
+    if (timer === undefined) throw new Error(`no ${purpose} timer armed for ${step === null ? 'the instance' : `"${step}"`}`);
     return { type: 'timer', timerId: timer.timerId };
   };
 
@@ -254,13 +254,22 @@ export function summariseEffect(effect: Effect): string {
       return `schedule(${effect.timerId} @${effect.dueAt})`;
     case 'cancel':
       return `cancel(${effect.timerId})`;
+    case 'checkBack':
+      return `checkBack(${effect.id})`;
   }
 }
 
 function describeInput(input: SagaInput): string {
   switch (input.type) {
     case 'start':
-      return `start ${input.saga} ${input.instanceId}`;
+    case 'prepare':
+      return `${input.type} ${input.saga} ${input.instanceId}`;
+    case 'confirm':
+      return `confirm by ${input.by}`;
+    case 'cancel':
+      return `cancel by ${input.by}: ${input.reason}`;
+    case 'checkBackAnswer':
+      return `check-back answered ${input.outcome}`;
     case 'reply':
       return `reply ${input.outcome.ok ? 'ok' : `error ${input.outcome.error.code}`} to ${input.effectId}`;
     case 'timer':

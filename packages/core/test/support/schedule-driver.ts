@@ -181,7 +181,7 @@ export function checkRun(registry: SagaRegistry, run: Run, options: CheckOptions
   // Ends completed, compensated or stuck, with nothing left to do (unless stuck).
   if (!['completed', 'compensated', 'stuck'].includes(state.status)) problems.push(`ends ${state.status}`);
   const left = outstandingEffects(state);
-  if (left.length > 0) problems.push(`ends ${state.status} with outstanding effects ${left.map((e) => (e.type === 'dispatch' ? e.id : e.timerId)).join(', ')}`);
+  if (left.length > 0) problems.push(`ends ${state.status} with outstanding effects ${left.map((e) => (e.type === 'dispatch' || e.type === 'checkBack' ? e.id : e.timerId)).join(', ')}`);
   const last = events.at(-1);
   if (last?.status !== state.status) problems.push(`last event says ${String(last?.status)}, the state ${state.status}`);
 
