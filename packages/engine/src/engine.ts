@@ -271,13 +271,13 @@ export class Engine {
 
   /** Asks the upstream of a pending instance; an answer confirms or cancels it, silence waits for the next check-back. */
   private checkBack(effect: CheckBackEffect): void {
-    const ask = this.options.transport.checkBack;
-    if (ask === undefined) {
+    const transport = this.options.transport;
+    if (transport.checkBack === undefined) {
       this.log.warn(`instance ${effect.instanceId} is pending, but the transport cannot ask its upstream (check-back)`);
       return;
     }
-    ask
-      .call(this.options.transport, effect)
+    transport
+      .checkBack(effect)
       .then(async (answer) => {
         if (answer === null) return;
         const result = await this.submit(effect.instanceId, { type: 'checkBackAnswer', outcome: answer });
