@@ -32,8 +32,30 @@ function toProblem(error: t.ValidationError): DecodeProblem {
 
 function describe(value: unknown): string {
   if (value === undefined) return 'undefined';
-  const text = JSON.stringify(value);
+  const text = jsonOf(value) ?? nonJson(value);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** The value as JSON, or `undefined` when JSON cannot hold it (a BigInt, a cycle, a function). */
+function jsonOf(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value) as string | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function nonJson(value: unknown): string {
+  switch (typeof value) {
+    case 'bigint':
+      return `${value}n (a BigInt)`;
+    case 'function':
+      return 'a function';
+    case 'symbol':
+      return value.toString();
+    default:
+      return 'a value JSON cannot hold';
+  }
 }
 
 /** One line naming each problem: `path: expected X, got Y`. */

@@ -1,6 +1,6 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import type { AnySagaDefinition } from './saga-definition.js';
-import type { SagaContext } from './saga-context.js';
+import { nextCompensation, type SagaContext } from './saga-context.js';
 import type { DispatchEffect, Effect } from './effects.js';
 import type { InstanceSummary } from './event-store.js';
 import type { TimerScheduledEvent } from './saga-events.js';
@@ -81,11 +81,12 @@ export const timerOf = (event: TimerScheduledEvent): TimerRecord => ({
 /** The listing row of an instance in this state. */
 export function summaryOf(state: InstanceState): InstanceSummary {
   const context = contextOf(state);
-  const inFlight = Object.keys(context.inFlight)[0];
-  const currentStep = context.compensating?.step ?? inFlight ?? lastStepOf(state);
+  // While compensating (or stuck on a compensation) the compensation is the current work; its attempts count.
+  const compensation = context.compensating?.step ?? (state.snapshot.matches('compensating') ? nextCompensation(context) : undefined);
+  const currentStep = compensation ?? Object.keys(context.inFlight)[0] ?? lastStepOf(state);
   const attempts =
-    context.compensating !== null
-      ? (context.compensationAttempts[context.compensating.step] ?? 0)
+    compensation !== undefined
+      ? (context.compensationAttempts[compensation] ?? 0)
       : currentStep === null
         ? 0
         : (context.attempts[currentStep] ?? 0);

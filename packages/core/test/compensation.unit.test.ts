@@ -1,7 +1,7 @@
 /** Compensations: their own retry budget, `stuck`, and the operator's retry and skip. */
 import { describe, expect, it } from 'vitest';
 import type { SagaInput } from '../src/decider.js';
-import { contextOf } from '../src/instance-state.js';
+import { contextOf, summaryOf } from '../src/instance-state.js';
 import { createRegistry } from '../src/registry.js';
 import { backoffDelay } from '../src/retry-policy.js';
 import { compensationFails, compensationSucceeds, operator, sagaSpec, stepFails, stepSucceeds, timerFires, type SagaSpec } from './support/saga-spec.js';
@@ -173,5 +173,12 @@ describe('operator skip', () => {
       ],
       status: 'compensating',
     });
+  });
+});
+
+describe('the listing row of a compensating instance', () => {
+  it('names the compensation and counts its attempts, also when stuck on it', () => {
+    const row = summaryOf(stuck.state!);
+    expect({ currentStep: row.currentStep, attempts: row.attempts, status: row.status }).toEqual({ currentStep: 'reserveInventory', attempts: budget, status: 'stuck' });
   });
 });
