@@ -1,9 +1,12 @@
 /** A mistake in how the command was called: exit code 2, with the usage hint. */
 export class UsageError extends Error {
   readonly exitCode = 2;
-  constructor(message: string) {
+  /** The command whose `--help` the hint points to (set by main.ts). */
+  readonly command: string | undefined;
+  constructor(message: string, command?: string) {
     super(message);
     this.name = 'UsageError';
+    this.command = command;
   }
 }
 

@@ -1,19 +1,59 @@
-import { NatsUnavailableError } from '@sagaflow/nats';
-import { EventStoreUnavailableError } from '@sagaflow/core';
 import { OperationError, UsageError } from './cli-error.js';
-import { runCommand } from './commands/run.js';
-import { startCommand } from './commands/start.js';
 import type { Command } from './options.js';
 
-const commands: readonly Command[] = [runCommand, startCommand];
+/** The commands, loaded on use so that `list` does not pay for NATS and the engine. */
+const commands: readonly { readonly name: string; readonly summary: string; readonly load: () => Promise<Command> }[] = [
+  { name: 'list', summary: 'list saga instances, newest change first (filter by saga, status, age)', load: async () => (await import('./commands/list.js')).listCommand },
+  { name: 'show', summary: 'one instance: input, status, failure and its timeline of events', load: async () => (await import('./commands/show.js')).showCommand },
+  { name: 'watch', summary: 'follow instances changing status, live, until Ctrl-C', load: async () => (await import('./commands/watch.js')).watchCommand },
+  {
+    name: 'stats',
+    summary: 'counts per saga and status, step latency percentiles, retry and compensation rates',
+    load: async () => (await import('./commands/stats.js')).statsCommand,
+  },
+  { name: 'retry', summary: 'give a stuck step or compensation a fresh retry budget', load: async () => (await import('./commands/retry.js')).retryCommand },
+  { name: 'abort', summary: 'stop a running instance and compensate what it did', load: async () => (await import('./commands/abort.js')).abortCommand },
+  { name: 'resume', summary: 'send again the commands and timers an instance waits for', load: async () => (await import('./commands/resume.js')).resumeCommand },
+  { name: 'skip', summary: 'mark a stuck compensation as done by hand and carry on', load: async () => (await import('./commands/skip.js')).skipCommand },
+  { name: 'dlq', summary: 'dead letters: list, show, replay, drop', load: async () => (await import('./commands/dlq.js')).dlqCommand },
+  { name: 'start', summary: 'start a saga instance (a start request over NATS)', load: async () => (await import('./commands/start.js')).startCommand },
+  {
+    name: 'run',
+    summary: 'run the engine: dispatch steps over NATS, record replies, fire timers, resume after restarts',
+    load: async () => (await import('./commands/run.js')).runCommand,
+  },
+];
+
+const section = (names: readonly string[]): string => commands.filter((command) => names.includes(command.name)).map(line).join('\n');
 
 const usage = `Usage: sagaflow COMMAND [options]
 
-Commands:
-${commands.map((command) => `  ${command.name.padEnd(8)} ${command.summary}`).join('\n')}
+Inspect (read the store only):
+${section(['list', 'show', 'watch', 'stats'])}
 
-Run "sagaflow COMMAND --help" for a command's options and examples.
+Repair (sent to the running engine over NATS; recorded as events with --by and --reason):
+${section(['retry', 'abort', 'resume', 'skip'])}
+
+Dead letters (NATS):
+${section(['dlq'])}
+
+Run:
+${section(['start', 'run'])}
+
+Run "sagaflow COMMAND --help" for a command's options and examples; docs/cli.md has them all.
 Exit codes: 0 ok, 1 operation refused or failed, 2 usage error.`;
+
+function line(command: { name: string; summary: string }): string {
+  return `  ${command.name.padEnd(8)} ${command.summary}`;
+}
+
+/** Errors whose message is the whole story: no hint to use --verbose. */
+const knownTags = new Set(['NatsUnavailable', 'EventStoreUnavailable', 'NoEngine', 'WrongExpectedRevision']);
+const isKnown = (error: unknown): boolean =>
+  error instanceof OperationError || (typeof error === 'object' && error !== null && knownTags.has(String((error as { _tag?: unknown })._tag)));
+
+/** One line: messages from libraries sometimes span several. */
+const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').trim();
 
 async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -21,24 +61,39 @@ async function main(argv: readonly string[]): Promise<number> {
     process.stdout.write(`${usage}\n`);
     return name === undefined ? 2 : 0;
   }
-  const command = commands.find((candidate) => candidate.name === name);
-  if (command === undefined) throw new UsageError(`Unknown command "${name}"`);
-  return command.run(rest);
+  const entry = commands.find((candidate) => candidate.name === name);
+  if (entry === undefined) throw new UsageError(`Unknown command "${name}"; commands: ${commands.map((command) => command.name).join(', ')}`);
+  const command = await entry.load();
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(error.message, name);
+    throw error;
+  }
 }
+
+// `sagaflow list | head` closes the pipe early: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 
 const verbose = process.argv.includes('--verbose');
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
   if (error instanceof UsageError) {
-    process.stderr.write(`sagaflow: ${error.message}\nRun "sagaflow --help" for usage.\n`);
+    const help = error.command === undefined ? 'sagaflow --help' : `sagaflow ${error.command} --help`;
+    process.stderr.write(`sagaflow: ${oneLine(error.message)} (see "${help}")\n`);
+    if (verbose && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
     process.exitCode = 2;
   } else {
-    const known = error instanceof OperationError || error instanceof NatsUnavailableError || error instanceof EventStoreUnavailableError;
-    const message = error instanceof Error ? error.message : String(error);
-    process.stderr.write(`sagaflow: ${message}\n`);
-    if (verbose && error instanceof Error && error.stack !== undefined) process.stderr.write(`${error.stack}\n`);
-    else if (!known) process.stderr.write('(run with --verbose for details)\n');
+    const message = oneLine(error instanceof Error ? error.message : String(error));
+    if (verbose && error instanceof Error && error.stack !== undefined) {
+      process.stderr.write(`sagaflow: ${message}\n${error.stack}\n`);
+    } else {
+      process.stderr.write(`sagaflow: ${message}${isKnown(error) ? '' : ' (run with --verbose for details)'}\n`);
+    }
     process.exitCode = 1;
   }
 }

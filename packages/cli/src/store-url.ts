@@ -1,4 +1,7 @@
-import { createMemoryEventStore, type EventStore } from '@sagaflow/core';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createMemoryEventStore, EventStoreUnavailableError, type EventStore } from '@sagaflow/core';
+import { openEventStoreDbStore } from '@sagaflow/store-eventstoredb';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import { OperationError, UsageError } from './cli-error.js';
 
@@ -9,24 +12,52 @@ export const defaultStoreUrl = 'sqlite:.sagaflow/sagaflow.db';
 export const maskStoreUrl = (url: string): string => url.replace(/\/\/([^:@/]+):[^@/]+@/g, '//$1:***@');
 
 /**
- * Opens the event store a URL names: `sqlite:<path>` (the default, `sqlite:.sagaflow/sagaflow.db`)
- * or `memory:` (nothing kept; for trials).
+ * Opens the event store a URL names: `sqlite:<path>` (the default, `sqlite:.sagaflow/sagaflow.db`),
+ * `esdb://host:2113?tls=false` (any EventStoreDB connection string; add `listing=<path>` to choose
+ * the file of the instance listing's read model, default under `.sagaflow/`), or `memory:`
+ * (nothing kept; for trials).
  */
-export function openStore(url: string): EventStore {
+export async function openStore(url: string): Promise<EventStore> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   switch (scheme) {
+    case 'esdb':
+    case 'esdb+discover': {
+      const { connectionString, listingPath } = splitListing(url);
+      try {
+        mkdirSync(dirname(listingPath), { recursive: true });
+        return await openEventStoreDbStore(connectionString, { listingPath });
+      } catch (error) {
+        if (error instanceof EventStoreUnavailableError) throw new OperationError(error.message);
+        throw new OperationError(`Cannot open store ${maskStoreUrl(url)}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
     case 'sqlite': {
       const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
       if (path === '') throw new UsageError(`Store URL "${url}" names no file: use sqlite:<path>, e.g. ${defaultStoreUrl}`);
       try {
         return openSqliteEventStore(path);
       } catch (error) {
+        // The store's own error already names the file and what went wrong.
+        if (error instanceof EventStoreUnavailableError) throw new OperationError(error.message);
         throw new OperationError(`Cannot open store ${maskStoreUrl(url)}: ${error instanceof Error ? error.message : String(error)}`);
       }
     }
     case 'memory':
       return createMemoryEventStore();
     default:
-      throw new UsageError(`Unsupported store URL "${maskStoreUrl(url)}": use sqlite:<path> or memory:`);
+      throw new UsageError(`Unsupported store URL "${maskStoreUrl(url)}": use sqlite:<path>, esdb://host:port?tls=false or memory:`);
   }
+}
+
+/** Takes Sagaflow's own `listing=<path>` parameter out of an EventStoreDB connection string. */
+function splitListing(url: string): { connectionString: string; listingPath: string } {
+  const [base = url, query = ''] = url.split('?', 2);
+  const params = query.split('&').filter((param) => param !== '');
+  const listing = params.find((param) => param.toLowerCase().startsWith('listing='));
+  const rest = params.filter((param) => param !== listing);
+  const host = base.replace(/^[a-z+]+:\/\//i, '').replace(/^[^@]*@/, '').replace(/[^A-Za-z0-9.-]+/g, '_');
+  return {
+    connectionString: rest.length > 0 ? `${base}?${rest.join('&')}` : base,
+    listingPath: listing !== undefined ? decodeURIComponent(listing.slice('listing='.length)) : `.sagaflow/esdb-listing-${host}.db`,
+  };
 }

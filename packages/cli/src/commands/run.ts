@@ -1,14 +1,14 @@
-import { createNatsTransport, connectNats, maskUrl, serveControl } from '@sagaflow/nats';
+import { createNatsTransport, connectNats, serveControl } from '@sagaflow/nats';
 import { Engine } from '@sagaflow/engine';
 import { UsageError } from '../cli-error.js';
 import { loadSagas } from '../load-sagas.js';
-import { globalHelp, parseCommand, type Command } from '../options.js';
+import { natsSettings, natsUrlForPeople } from '../nats-client.js';
+import { globalHelp, noPositionals, parseCommand, printedHelp, type Command } from '../options.js';
 import { maskStoreUrl, openStore } from '../store-url.js';
 
 /** `sagaflow run`: the engine as a long-running process. */
 export const runCommand: Command = {
   name: 'run',
-  summary: 'run the engine: dispatch steps over NATS, record replies, fire timers, resume after restarts',
   help: `Usage: sagaflow run [--transport nats] [global options]
 
 Runs the engine until SIGINT or SIGTERM, then stops taking new work, finishes what it is
@@ -26,19 +26,17 @@ Examples:
   sagaflow run --store sqlite:/var/lib/sagaflow/sagaflow.db --nats nats://nats:4222
   NATS_CREDS=/etc/sagaflow/engine.creds sagaflow run --nats tls://nats.example:4222`,
   async run(argv) {
-    const { global, values } = parseCommand(argv, { transport: { type: 'string' }, 'ack-wait-ms': { type: 'string' } });
-    if (global.help) {
-      process.stdout.write(`${this.help}\n`);
-      return 0;
-    }
+    const { global, values, positionals } = parseCommand(argv, { transport: { type: 'string' }, 'ack-wait-ms': { type: 'string' } });
+    if (printedHelp(global, this)) return 0;
+    noPositionals(positionals);
     const transportName = typeof values.transport === 'string' ? values.transport : 'nats';
     if (transportName !== 'nats') throw new UsageError(`Unknown transport "${transportName}": the engine runs with --transport nats`);
-    const registry = await loadSagas(global.sagas);
-    const store = openStore(global.store);
-    process.stdout.write(`${new Date().toISOString()} connecting to NATS\n`);
-    const connection = await connectNats({ ...global.nats, name: 'sagaflow-engine' });
     const ackWaitMs = typeof values['ack-wait-ms'] === 'string' ? Number(values['ack-wait-ms']) : undefined;
     if (ackWaitMs !== undefined && !(Number.isInteger(ackWaitMs) && ackWaitMs >= 100)) throw new UsageError('--ack-wait-ms must be an integer >= 100');
+    const registry = await loadSagas(global.sagas);
+    const store = await openStore(global.store);
+    process.stdout.write(`${new Date().toISOString()} connecting to NATS\n`);
+    const connection = await connectNats({ ...natsSettings(global), name: 'sagaflow-engine' });
     const transport = await createNatsTransport({ connection, namespace: global.namespace, ...(ackWaitMs === undefined ? {} : { consumer: { ackWaitMs } }) });
     const log = {
       info: (message: string) => process.stdout.write(`${new Date().toISOString()} ${message}\n`),
@@ -53,7 +51,7 @@ Examples:
       status: () => ({ sagas: registry.list(), startedAt, instancesInMemory: engine.cachedInstances }),
     });
     log.info(
-      `engine ready: store ${maskStoreUrl(global.store)}, nats ${maskUrl(global.nats.url ?? 'nats://127.0.0.1:4222')}, ` +
+      `engine ready: store ${maskStoreUrl(global.store)}, nats ${natsUrlForPeople(global)}, ` +
         `namespace ${global.namespace}, sagas ${registry.list().join(', ')}; resumed ${report.instances} instance(s)`,
     );
     await new Promise<void>((resolve) => {

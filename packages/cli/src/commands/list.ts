@@ -1,0 +1,121 @@
+import { isSagaStatus, sagaStatuses, type InstanceFilter, type SagaStatus } from '@sagaflow/core';
+import { UsageError } from '../cli-error.js';
+import { formatAge, parseDuration } from '../duration.js';
+import { globalHelp, integerOption, listOption, noPositionals, parseCommand, printedHelp, stringOption, type Command } from '../options.js';
+import { humanTime, isoTime, paintStatus, palette, print, printJson, table } from '../output.js';
+import { withReadStore } from '../read-store.js';
+import { instanceJson } from '../views.js';
+
+const defaultLimit = 100;
+const maxLimit = 100_000;
+
+/** `sagaflow list`: the listing rows of the store, newest change first. */
+export const listCommand: Command = {
+  name: 'list',
+  help: `Usage: sagaflow list [--saga NAME] [--status STATUS]... [--since DURATION] [--limit N] [--after CURSOR] [global options]
+
+Lists saga instances, most recently changed first: id, saga, version, status, current step,
+attempts, age (since start) and last change (UTC). Reads the store's listing (indexed, one page),
+never the events, so it answers at once on large stores. Needs no NATS and no saga files.
+
+Options:
+  --saga NAME         only instances of this saga
+  --status STATUS     only instances in this status; repeat or comma-separate for several
+                      (${sagaStatuses.join(', ')})
+  --since DURATION    only instances changed within this time: 90s, 15m, 2h, 7d, 1w, 1h30m
+  --limit N           at most N rows (default ${defaultLimit}, at most ${maxLimit})
+  --after CURSOR      the page after this cursor ("next" in --json output, or the footer)
+
+${globalHelp}
+
+Examples:
+  sagaflow list
+  sagaflow list --status stuck
+  sagaflow list --saga order-fulfilment --status running,compensating --since 2h --limit 20
+  sagaflow list --status stuck --json | jq -r '.instances[].instanceId'`,
+  async run(argv) {
+    const { global, values, positionals } = parseCommand(argv, {
+      saga: { type: 'string' },
+      status: { type: 'string', multiple: true },
+      since: { type: 'string' },
+      limit: { type: 'string' },
+      after: { type: 'string' },
+    });
+    if (printedHelp(global, this)) return 0;
+    noPositionals(positionals);
+    const statuses = listOption(values, 'status');
+    const unknown = statuses.filter((status) => !isSagaStatus(status));
+    if (unknown.length > 0) throw new UsageError(`Unknown status ${unknown.map((s) => `"${s}"`).join(', ')}: use ${sagaStatuses.join(', ')}`);
+    const sinceText = stringOption(values, 'since');
+    const since = sinceText === undefined ? undefined : parseDuration(sinceText);
+    if (sinceText !== undefined && since === undefined) throw new UsageError(`--since takes a duration such as 90s, 15m, 2h, 7d or 1w, not "${sinceText}"`);
+    const limit = integerOption(values, 'limit', defaultLimit, maxLimit);
+    const afterText = stringOption(values, 'after');
+    const after = afterText === undefined ? undefined : parseCursor(afterText);
+    const saga = stringOption(values, 'saga');
+    const now = Date.now();
+    const filter: InstanceFilter = {
+      ...(saga === undefined ? {} : { saga }),
+      ...(statuses.length === 0 ? {} : { statuses: statuses as SagaStatus[] }),
+      ...(since === undefined ? {} : { updatedSince: now - since }),
+      ...(after === undefined ? {} : { after }),
+      limit: limit + 1,
+    };
+    const rows = await withReadStore(global.store, (store) => store.listInstances(filter));
+    const shown = rows.slice(0, limit);
+    const more = rows.length > limit;
+    const last = shown.at(-1);
+    const next = more && last !== undefined ? `${last.updatedAt}:${last.instanceId}` : null;
+
+    if (global.json) {
+      printJson({
+        instances: shown.map(instanceJson),
+        count: shown.length,
+        limit,
+        more,
+        next,
+        filter: {
+          saga: saga ?? null,
+          statuses,
+          since: since === undefined ? null : isoTime(now - since),
+          after: afterText ?? null,
+        },
+      });
+      return 0;
+    }
+    const colours = palette();
+    if (shown.length === 0) {
+      print(colours.dim(afterText === undefined ? 'No saga instances match.' : 'No more saga instances match.'));
+      return 0;
+    }
+    print(
+      table(
+        colours,
+        ['ID', 'SAGA', 'VER', 'STATUS', 'CURRENT STEP', 'ATT', 'AGE', 'LAST CHANGE'],
+        shown.map((row) => [
+          row.instanceId,
+          row.saga,
+          String(row.version),
+          paintStatus(colours, row.status),
+          row.currentStep ?? '-',
+          String(row.attempts),
+          formatAge(now - row.startedAt),
+          humanTime(row.updatedAt),
+        ]),
+        ['left', 'left', 'right', 'left', 'left', 'right', 'right', 'left'],
+      ),
+    );
+    if (next !== null) print(colours.dim(`${shown.length} shown, more match: --limit N, or the next page with --after ${next}`));
+    return 0;
+  },
+};
+
+/** A keyset cursor `<updatedAt epoch ms>:<instance id>`. */
+function parseCursor(text: string): { updatedAt: number; instanceId: string } {
+  const colon = text.indexOf(':');
+  const updatedAt = Number(text.slice(0, colon));
+  if (colon < 1 || !Number.isSafeInteger(updatedAt) || colon === text.length - 1) {
+    throw new UsageError(`--after takes a cursor "<epoch ms>:<instance id>" as printed by list, not "${text}"`);
+  }
+  return { updatedAt, instanceId: text.slice(colon + 1) };
+}
