@@ -4,7 +4,8 @@
  */
 export { forwardKeyOf, type BarrierEffect, type EffectKind } from './barrier-key.js';
 export { barrierCodes, type Outcome } from './outcome.js';
-export { createPgBarrier, type PgBarrier, type PgBarrierOptions, type PgBusiness } from './pg-barrier.js';
+export { createPgBarrier, type PgBarrier, type PgBarrierOptions, type PgBusiness, type Queryable } from './pg-barrier.js';
+export { startMarkerKey, StartRolledBackError, type CheckBackOutcome } from './start-marker.js';
 export { createSqliteBarrier, type SqliteBarrier, type SqliteBarrierOptions, type SqliteBusiness } from './sqlite-barrier.js';
 export { StepFailure, isStepFailure, type StepFailureOptions } from '@sagaflow/core';
 export { defaultBarrierTable } from './table-name.js';

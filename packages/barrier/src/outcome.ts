@@ -10,6 +10,8 @@ export const barrierCodes = {
   compensated: 'Compensated',
   /** Business code threw something other than a `StepFailure`; retryable. */
   unexpected: 'Unexpected',
+  /** A start's rollback marker: a check-back found no commit marker. */
+  rolledBack: 'RolledBack',
 } as const;
 
 /** Outcome of a compensation with nothing to undo (its forward operation never ran, or failed). */

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { checkEffect, forwardKeyOf, type BarrierEffect } from './barrier-key.js';
 import { Rollback, compensatedMarker, decodeOutcome, encodeOutcome, failureOf, nullCompensation, type Outcome } from './outcome.js';
+import { checkInstanceId, committedMarker, markerOutcome, rolledBackMarker, startMarkerKey, StartRolledBackError, type CheckBackOutcome } from './start-marker.js';
 import { defaultBarrierTable, quoteTableName } from './table-name.js';
 
 /** Options of {@link createPgBarrier}. */
@@ -27,9 +28,24 @@ export interface PgBarrier {
   run(effect: BarrierEffect, business: PgBusiness): Promise<Outcome>;
   /** The stored outcome for `key`, if a transaction committed one. */
   find(key: string): Promise<Outcome | undefined>;
+  /**
+   * Two-phase start: writes the commit marker of `instanceId` inside the upstream's local
+   * transaction, through the client that runs it (between its `BEGIN` and `COMMIT`). A concurrent
+   * check-back waits for that transaction to end.
+   * @throws StartRolledBackError when a check-back already wrote the rollback marker; the transaction
+   * is then aborted in the server (a later `COMMIT` rolls it back): roll it back.
+   */
+  markCommitted(tx: Queryable, instanceId: string): Promise<void>;
+  /**
+   * Answers a check-back in a transaction of its own: `committed` if the commit marker is there;
+   * else writes the rollback marker and answers `rolledBack`. If the upstream's transaction has
+   * written its commit marker but not yet committed, this waits for it to end.
+   */
+  checkBack(instanceId: string): Promise<CheckBackOutcome>;
 }
 
-type Queryable = Pick<PoolClient, 'query'>;
+/** Anything that runs a query: a pool, a client (inside a transaction, for `markCommitted`). */
+export type Queryable = Pick<PoolClient, 'query'>;
 
 /**
  * Creates a barrier on `pool`; call {@link PgBarrier.ensureSchema} once before use.
@@ -47,6 +63,7 @@ export function createPgBarrier(pool: Pool, options: PgBarrierOptions = {}): PgB
     settle: `UPDATE ${quoted} SET outcome = $2 WHERE key = $1`,
   };
   const savepoint = 'sagaflow_barrier_business';
+  const abort = `DO $$ BEGIN RAISE EXCEPTION 'sagaflow: a check-back rolled back the start this transaction prepared; it cannot commit'; END $$`;
 
   const find = async (db: Queryable, key: string): Promise<Outcome | undefined> => {
     const { rows } = await db.query<{ outcome: string | null }>(sql.select, [key]);
@@ -95,6 +112,23 @@ export function createPgBarrier(pool: Pool, options: PgBarrierOptions = {}): PgB
 
   return {
     table,
+    async markCommitted(tx, instanceId) {
+      checkInstanceId(instanceId);
+      const key = startMarkerKey(instanceId);
+      if (await claim(tx, key, committedMarker)) return;
+      const stored = await find(tx, key);
+      if (stored !== undefined && stored.ok) return;
+      // Abort the transaction in the server too: a caller that catches the error cannot commit it by mistake.
+      await tx.query(abort).catch(() => undefined);
+      throw new StartRolledBackError(instanceId);
+    },
+    async checkBack(instanceId) {
+      checkInstanceId(instanceId);
+      const key = startMarkerKey(instanceId);
+      // One statement, its own transaction: waits for an upstream transaction holding the key.
+      if (await claim(pool, key, rolledBackMarker(instanceId))) return 'rolledBack';
+      return markerOutcome(await storedAfterConflict(pool, key));
+    },
     async ensureSchema() {
       try {
         await pool.query(sql.create);

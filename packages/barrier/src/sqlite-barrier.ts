@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { checkEffect, forwardKeyOf, type BarrierEffect } from './barrier-key.js';
 import { Rollback, compensatedMarker, decodeOutcome, encodeOutcome, failureOf, nullCompensation, type Outcome } from './outcome.js';
+import { checkInstanceId, committedMarker, markerOutcome, rolledBackMarker, startMarkerKey, StartRolledBackError, type CheckBackOutcome } from './start-marker.js';
 import { defaultBarrierTable, quoteTableName } from './table-name.js';
 
 /** Options of {@link createSqliteBarrier}. */
@@ -25,6 +26,21 @@ export interface SqliteBarrier {
   run(effect: BarrierEffect, business: SqliteBusiness): Outcome;
   /** The stored outcome for `key`, if a transaction committed one. */
   find(key: string): Outcome | undefined;
+  /**
+   * Two-phase start: writes the commit marker of `instanceId` inside the upstream's local
+   * transaction on `tx` (a connection to the same file, inside `db.transaction(...)`).
+   * @throws StartRolledBackError when a check-back already wrote the rollback marker: let it fail the transaction.
+   * @throws TypeError outside a transaction, or for an empty instance id.
+   */
+  markCommitted(tx: Database.Database, instanceId: string): void;
+  /**
+   * Answers a check-back in a transaction of its own (`BEGIN IMMEDIATE`: it waits, up to the
+   * connection's busy timeout, for a writer in progress): `committed` if the commit marker is
+   * there, else writes the rollback marker and answers `rolledBack`.
+   * @throws Error when called inside a transaction on this connection (it would see that transaction's
+   * own uncommitted marker: give the check-back responder a connection of its own), or when the file stays busy.
+   */
+  checkBack(instanceId: string): CheckBackOutcome;
 }
 
 /**
@@ -85,8 +101,32 @@ export function createSqliteBarrier(db: Database.Database, options: SqliteBarrie
     return record(effect.key, outcome);
   });
 
+  const answerCheckBack = db.transaction((instanceId: string): CheckBackOutcome => {
+    const key = startMarkerKey(instanceId);
+    const stored = find(key);
+    if (stored !== undefined) return markerOutcome(stored);
+    record(key, rolledBackMarker(instanceId));
+    return 'rolledBack';
+  });
+
   return {
     table,
+    markCommitted(tx, instanceId) {
+      checkInstanceId(instanceId);
+      if (!tx.inTransaction) throw new TypeError(`markCommitted(${instanceId}) must run inside the local transaction it marks (db.transaction(...))`);
+      const key = startMarkerKey(instanceId);
+      const inserted = tx.prepare(`INSERT INTO ${quoted} (key, outcome) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`).run(key, encodeOutcome(key, committedMarker));
+      if (inserted.changes === 1) return;
+      const row = tx.prepare<[string], { outcome: string }>(`SELECT outcome FROM ${quoted} WHERE key = ?`).get(key);
+      if (row === undefined || !decodeOutcome(key, row.outcome).ok) throw new StartRolledBackError(instanceId);
+    },
+    checkBack(instanceId) {
+      checkInstanceId(instanceId);
+      if (db.inTransaction) {
+        throw new Error(`checkBack(${instanceId}) cannot run inside a transaction on its own connection: it would see that transaction's uncommitted marker. Give the check-back responder a connection of its own.`);
+      }
+      return answerCheckBack.immediate(instanceId);
+    },
     run(effect, business) {
       checkEffect(effect);
       if (typeof business !== 'function') throw new TypeError('Barrier business must be a function');

@@ -167,7 +167,7 @@ export class Engine {
       const loaded = await this.load(instanceId);
       if (E.isLeft(loaded)) return loaded;
       const state = loaded.right;
-      if (state === null && input.type !== 'start') return E.left(sagaError.instanceNotFound(instanceId));
+      if (state === null && input.type !== 'start' && input.type !== 'prepare') return E.left(sagaError.instanceNotFound(instanceId));
       const decision = decide(this.options.registry, state, input, this.clock.now());
       if (E.isLeft(decision)) return decision;
       const next = decision.right.state;
@@ -248,10 +248,19 @@ export class Engine {
     return { accepted: false, reason: result.left.message };
   }
 
+  /**
+   * Records a start request. A repeated start or prepare (`InstanceExists`) is the no-op it is; so
+   * is a cancel of an instance never prepared (its upstream's prepare was not stored, and it
+   * cancels to be sure). Anything else refused goes to the dead letters.
+   */
   private async onStartRequest(request: StartRequest): Promise<ReplyVerdict> {
     const result = await this.startRequest(request);
     if (E.isRight(result) || result.left._tag === 'InstanceExists') return { accepted: true };
-    this.log.error(`start of ${request.instanceId} refused: ${result.left.message}`);
+    if (request.kind === 'cancel' && result.left._tag === 'InstanceNotFound') {
+      this.log.info(`cancel of ${request.instanceId} ignored: no such instance (its prepare was never recorded)`);
+      return { accepted: true };
+    }
+    this.log.error(`${request.kind ?? 'start'} of ${request.instanceId} refused: ${result.left.message}`);
     return { accepted: false, reason: result.left.message };
   }
 

@@ -1,12 +1,18 @@
-import type { DispatchEffect, Reply, ReplyOutcome, Transport, TransportHandlers } from '@sagaflow/core';
+import type { CheckBackAnswer, CheckBackEffect, DispatchEffect, Reply, ReplyOutcome, Transport, TransportHandlers } from '@sagaflow/core';
 
 /** A step implementation living in the engine's process. */
 export type InProcessHandler = (effect: DispatchEffect) => Promise<ReplyOutcome>;
+
+/** Answers a check-back for a saga's pending instance from the upstream's own records (e.g. the barrier's `checkBack`). */
+export type InProcessCheckBack = (instanceId: string) => Promise<Exclude<CheckBackAnswer, null>> | Exclude<CheckBackAnswer, null>;
 
 /** The in-process transport, with the operations (`step` or compensation names) it can run. */
 export interface InProcessTransport extends Transport {
   /** Registers the handler of an operation. */
   register(operation: string, handler: InProcessHandler): void;
+  /** Registers how check-backs of a saga's pending (two-phase) instances are answered; a throw counts as no answer. */
+  registerCheckBack(saga: string, check: InProcessCheckBack): void;
+  checkBack(effect: CheckBackEffect): Promise<CheckBackAnswer>;
 }
 
 /**
@@ -16,6 +22,7 @@ export interface InProcessTransport extends Transport {
  */
 export function createInProcessTransport(options: { readonly redeliveryDelayMs?: number } = {}): InProcessTransport {
   const handlers = new Map<string, InProcessHandler>();
+  const checks = new Map<string, InProcessCheckBack>();
   const redeliveryDelayMs = options.redeliveryDelayMs ?? 200;
   let listener: TransportHandlers | null = null;
   /** Replies that arrived before anyone listened: kept, never dropped. */
@@ -54,6 +61,19 @@ export function createInProcessTransport(options: { readonly redeliveryDelayMs?:
     register(operation, handler) {
       if (handlers.has(operation)) throw new Error(`Operation "${operation}" already has a handler`);
       handlers.set(operation, handler);
+    },
+    registerCheckBack(saga, check) {
+      if (checks.has(saga)) throw new Error(`Saga "${saga}" already has a check-back`);
+      checks.set(saga, check);
+    },
+    async checkBack(effect) {
+      const check = checks.get(effect.saga);
+      if (check === undefined || closed) return null;
+      try {
+        return await check(effect.instanceId);
+      } catch {
+        return null;
+      }
     },
     dispatch(effect) {
       if (closed) return Promise.reject(new Error('In-process transport is closed'));

@@ -1,6 +1,6 @@
 export { Engine, type EngineLog, type EngineOptions, type RecoveryReport } from './engine.js';
 export { AppendBatcher } from './append-batcher.js';
-export { createInProcessTransport, type InProcessHandler, type InProcessTransport } from './in-process-transport.js';
+export { createInProcessTransport, type InProcessCheckBack, type InProcessHandler, type InProcessTransport } from './in-process-transport.js';
 export { InstanceMailbox } from './instance-mailbox.js';
 export { systemClock, TimerService, type Clock } from './timer-service.js';
 export type { DeadLetterNotice, Reply, ReplyVerdict, StartRequest, Transport, TransportHandlers } from '@sagaflow/core';

@@ -99,7 +99,7 @@ async function ask(connection: NatsConnection, subject: string, request: unknown
   try {
     reply = await connection.request(subject, encoder.encode(JSON.stringify(request)), { timeout: timeoutMs });
   } catch (error) {
-    if (error instanceof errors.NoRespondersError) throw new NoEngineError(subject, 'no engine is listening');
+    if (error instanceof errors.NoRespondersError || (error instanceof errors.RequestError && error.isNoResponders())) throw new NoEngineError(subject, 'no engine is listening');
     if (error instanceof errors.TimeoutError) throw new NoEngineError(subject, `no answer within ${timeoutMs} ms`);
     throw error;
   }

@@ -13,11 +13,36 @@ export {
   ReplyEnvelope,
   decodeStart,
   startBody,
+  startEnvelopeOf,
   StartEnvelope,
+  startKinds,
+  startMsgId,
+  startRequestBody,
+  startRequestOf,
   type CommandEnvelope,
+  type StartKind,
+  type StartRequestFields,
 } from './protocol.js';
+export {
+  askCheckBack,
+  checkBackBody,
+  checkBackQueue,
+  CheckBackReply,
+  CheckBackRequest,
+  decodeCheckBackReply,
+  decodeCheckBackRequest,
+} from './check-back.js';
 export { ensureConsumer, ensureEngineConsumers, ensureOperationConsumer, ensureStream, ensureStreams, streamConfigs, type ConsumerSettings } from './topology.js';
-export { requestStart } from './start-client.js';
+export {
+  publishStartRequest,
+  requestCancel,
+  requestConfirm,
+  requestPrepare,
+  requestStart,
+  startMessage,
+  type StartMessage,
+  type StartPublishOptions,
+} from './start-client.js';
 export {
   InterventionRequest,
   NoEngineError,

@@ -5,13 +5,16 @@
  * | stream | subjects | retention | what |
  * |---|---|---|---|
  * | `<NS>_COMMANDS` | `<ns>.cmd.<saga>.<operation>` | work queue | commands for workers, one durable consumer per operation |
- * | `<NS>_STARTS` | `<ns>.start.<saga>` | work queue | start requests from clients (`Nats-Msg-Id` = instance id), one durable consumer (the engine) |
+ * | `<NS>_STARTS` | `<ns>.start.<saga>` | work queue | start requests from clients (`start`, `prepare`, `confirm`, `cancel`; `Nats-Msg-Id` = `<kind>:<instance id>`), one durable consumer (the engine) |
  * | `<NS>_REPLIES` | `<ns>.reply.<saga>` | work queue | workers' replies, one durable consumer (the engine) |
  * | `<NS>_EVENTS` | `<ns>.evt.<saga>.<status>` | limits (7 days) | instance status changes, for watchers |
  * | `<NS>_DLQ` | `<ns>.dlq.<origin…>` | limits (kept) | dead letters: payload, headers, reason, deliveries |
  * | `<NS>_ADVISORIES` | `$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.<NS>_*.>` | limits | max-delivery advisories, kept until the engine handles them |
  *
  * Operator requests to the running engine use core NATS request/reply on `<ns>.api.<request>`.
+ * Check-backs (the engine asking a pending instance's upstream whether its local transaction
+ * committed) use core NATS request/reply on `<ns>.checkback.<saga>`, served by the upstream
+ * (queue group `checkback`).
  */
 export interface Naming {
   readonly namespace: string;
@@ -29,6 +32,8 @@ export interface Naming {
   start(saga: string): string;
   /** Subject of the replies of a saga. */
   reply(saga: string): string;
+  /** Subject of the check-backs of a saga's pending instances, served by their upstream (core NATS request/reply). */
+  checkBack(saga: string): string;
   /** Subject of an operator request served by the running engine (core NATS request/reply). */
   api(request: string): string;
   /** Subject of an instance status change. */
@@ -68,6 +73,7 @@ export function naming(namespace = 'sagaflow'): Naming {
     command: (saga, operation) => `${namespace}.cmd.${checkToken('saga name', saga)}.${checkToken('operation', operation)}`,
     start: (saga) => `${namespace}.start.${checkToken('saga name', saga)}`,
     reply: (saga) => `${namespace}.reply.${checkToken('saga name', saga)}`,
+    checkBack: (saga) => `${namespace}.checkback.${checkToken('saga name', saga)}`,
     api: (request) => `${namespace}.api.${checkToken('request', request)}`,
     event: (saga, status) => `${namespace}.evt.${checkToken('saga name', saga)}.${status}`,
     deadLetter: (originSubject) => `${namespace}.dlq.${originSubject.startsWith(`${namespace}.`) ? originSubject.slice(namespace.length + 1) : 'unknown'}`,

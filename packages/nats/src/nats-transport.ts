@@ -1,10 +1,11 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import type { DispatchEffect, InstanceSummary, Transport, TransportHandlers } from '@sagaflow/core';
+import type { CheckBackEffect, DispatchEffect, InstanceSummary, Transport, TransportHandlers } from '@sagaflow/core';
+import { askCheckBack } from './check-back.js';
 import { deadLetterMessage, putDeadLetter } from './dead-letters.js';
 import { naming, type Naming } from './naming.js';
-import { commandBody, commandHeaders, decodeReply, decodeStart, header, parseJson } from './protocol.js';
+import { commandBody, commandHeaders, decodeReply, decodeStart, header, parseJson, startRequestOf } from './protocol.js';
 import { ensureEngineConsumers, ensureStreams, type ConsumerSettings } from './topology.js';
 
 /** Options of the engine's NATS transport. */
@@ -19,6 +20,8 @@ export interface NatsTransportOptions {
   readonly log?: (message: string) => void;
   /** Delay before a reply whose recording failed is redelivered (default 1000 ms). */
   readonly retryDelayMs?: number;
+  /** How long a check-back waits for the upstream's answer (default 5000 ms); silence is asked again on the saga's check-back schedule. */
+  readonly checkBackTimeoutMs?: number;
 }
 
 /** The engine's transport over JetStream, with the names it uses. */
@@ -38,10 +41,11 @@ interface MaxDeliveriesAdvisory {
 
 /**
  * Creates the streams and the engine's consumers (idempotently), then dispatches commands with
- * `Nats-Msg-Id` = effect id and consumes start requests and replies with explicit acks: each is
- * acknowledged only once the engine has recorded it. Undecodable replies and messages past their
- * delivery limit are moved to the dead letters; every dead letter (also one a worker made) that
- * names an effect is then recorded against its instance.
+ * `Nats-Msg-Id` = effect id and consumes start requests (start, prepare, confirm, cancel) and
+ * replies with explicit acks: each is acknowledged only once the engine has recorded it.
+ * Undecodable replies and messages past their delivery limit are moved to the dead letters; every
+ * dead letter (also one a worker made) that names an effect is then recorded against its instance.
+ * Check-backs are core NATS requests to the upstream on `<ns>.checkback.<saga>`.
  */
 export async function createNatsTransport(options: NatsTransportOptions): Promise<NatsTransport> {
   const names = naming(options.namespace);
@@ -84,7 +88,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
       const request = decodeStart(msg.data);
       const verdict = E.isLeft(request)
         ? ({ accepted: false, reason: `undecodable start request: ${request.left}` } as const)
-        : await handlers.start({ saga, instanceId: request.right.instanceId, input: request.right.input });
+        : await handlers.start(startRequestOf(saga, request.right));
       if (!verdict.accepted) await deadLetter(msg, verdict.reason);
       msg.ack();
     } catch (error) {
@@ -161,6 +165,9 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
       await pump(names.streams.starts, names.startConsumer, (msg) => onStart(msg, handlers));
       await pump(names.streams.advisories, names.advisoryConsumer, onAdvisory);
       await pump(names.streams.deadLetters, names.deadLetterConsumer, (msg) => onDeadLetter(msg, handlers));
+    },
+    checkBack(effect: CheckBackEffect) {
+      return askCheckBack(options.connection, names, effect, { timeoutMs: options.checkBackTimeoutMs ?? 5_000, log });
     },
     announce(summary: InstanceSummary) {
       js.publish(names.event(summary.saga, summary.status), JSON.stringify(summary)).catch((error: unknown) =>

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
-import { decodeWith, formatProblems, type DispatchEffect, type Reply } from '@sagaflow/core';
+import { decodeWith, formatProblems, type DispatchEffect, type Reply, type StartRequest } from '@sagaflow/core';
 
 /**
  * Message headers. The effect's identity travels in headers, so a command whose body cannot be
@@ -107,16 +107,96 @@ export function decodeReply(data: Uint8Array): E.Either<string, Reply> {
   return E.isLeft(decoded) ? E.left(`reply envelope is invalid: ${formatProblems(decoded.left)}`) : E.right(decoded.right);
 }
 
-/** The body of a start request (the saga is in the subject). */
-export const StartEnvelope = t.type({ instanceId: t.string, input: t.unknown });
+/** What a start request asks of the engine: start an instance (now or at `startAt`), prepare one (two-phase start), or confirm or cancel a prepared one. */
+export const startKinds = ['start', 'prepare', 'confirm', 'cancel'] as const;
+export type StartKind = (typeof startKinds)[number];
 
-/** Encodes a start request body. */
-export const startBody = (instanceId: string, input: unknown): Uint8Array => encoder.encode(JSON.stringify({ instanceId, input }));
+/**
+ * The body of a start request (the saga is in the subject): `{ kind, instanceId, input?, startAt?, by?, reason? }`.
+ * A body without `kind` (from an older client) is a `start`.
+ */
+export const StartEnvelope = t.intersection([
+  t.type({ instanceId: t.string }),
+  t.partial({
+    kind: t.keyof({ start: null, prepare: null, confirm: null, cancel: null }),
+    input: t.unknown,
+    startAt: t.number,
+    by: t.string,
+    reason: t.string,
+  }),
+]);
+export type StartEnvelope = t.TypeOf<typeof StartEnvelope>;
+
+type WithoutSaga<T> = T extends unknown ? Omit<T, 'saga'> : never;
+/** A start request without its saga (which travels in the subject). */
+export type StartRequestFields = WithoutSaga<StartRequest>;
+
+/** The kind of a start request (`start` when it names none). */
+export const startKindOf = (request: StartRequestFields): StartKind => request.kind ?? 'start';
+
+/** A start request's dedup id (`Nats-Msg-Id`): `<kind>:<instance id>`, so a repeated request is stored once. */
+export const startMsgId = (request: Pick<StartRequestFields, 'kind' | 'instanceId'>): string => `${request.kind ?? 'start'}:${request.instanceId}`;
+
+/** The envelope of a start request (without the saga, which is in the subject). */
+export function startEnvelopeOf(request: StartRequestFields): StartEnvelope {
+  switch (request.kind) {
+    case undefined:
+    case 'start':
+      return { kind: 'start', instanceId: request.instanceId, input: request.input, ...(request.startAt === undefined ? {} : { startAt: request.startAt }) };
+    case 'prepare':
+      return { kind: 'prepare', instanceId: request.instanceId, input: request.input };
+    case 'confirm':
+      return { kind: 'confirm', instanceId: request.instanceId, ...(request.by === undefined ? {} : { by: request.by }) };
+    case 'cancel':
+      return {
+        kind: 'cancel',
+        instanceId: request.instanceId,
+        ...(request.by === undefined ? {} : { by: request.by }),
+        ...(request.reason === undefined ? {} : { reason: request.reason }),
+      };
+  }
+}
+
+/**
+ * Encodes a start request body.
+ * @throws TypeError when JSON cannot represent the input (a BigInt, a cycle) or `startAt` is not a time.
+ */
+export function startRequestBody(request: StartRequestFields): Uint8Array {
+  if ((request.kind === undefined || request.kind === 'start') && request.startAt !== undefined && !Number.isFinite(request.startAt)) {
+    throw new TypeError(`Invalid startAt ${String(request.startAt)} for ${request.instanceId}: a time in epoch milliseconds is required`);
+  }
+  let text: string;
+  try {
+    text = JSON.stringify(startEnvelopeOf(request));
+  } catch (error) {
+    throw new TypeError(`The ${startKindOf(request)} request of ${request.instanceId} cannot be sent as JSON: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  return encoder.encode(text);
+}
+
+/** Encodes the body of a plain start request. */
+export const startBody = (instanceId: string, input: unknown): Uint8Array => startRequestBody({ kind: 'start', instanceId, input });
 
 /** Decodes a start request body; `Left` gives a readable reason. */
-export function decodeStart(data: Uint8Array): E.Either<string, t.TypeOf<typeof StartEnvelope>> {
+export function decodeStart(data: Uint8Array): E.Either<string, StartEnvelope> {
   const json = parseJson(data);
   if (E.isLeft(json)) return json;
   const decoded = decodeWith(StartEnvelope, json.right);
   return E.isLeft(decoded) ? E.left(`start request is invalid: ${formatProblems(decoded.left)}`) : E.right(decoded.right);
+}
+
+/** The start request an envelope on the start subject of `saga` makes. */
+export function startRequestOf(saga: string, envelope: StartEnvelope): StartRequest {
+  const { instanceId } = envelope;
+  switch (envelope.kind) {
+    case undefined:
+    case 'start':
+      return { kind: 'start', saga, instanceId, input: envelope.input, ...(envelope.startAt === undefined ? {} : { startAt: envelope.startAt }) };
+    case 'prepare':
+      return { kind: 'prepare', saga, instanceId, input: envelope.input };
+    case 'confirm':
+      return { kind: 'confirm', saga, instanceId, ...(envelope.by === undefined ? {} : { by: envelope.by }) };
+    case 'cancel':
+      return { kind: 'cancel', saga, instanceId, ...(envelope.by === undefined ? {} : { by: envelope.by }), ...(envelope.reason === undefined ? {} : { reason: envelope.reason }) };
+  }
 }

@@ -1,11 +1,85 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { StartRequest } from '@sagaflow/core';
 import type { Naming } from './naming.js';
-import { startBody } from './protocol.js';
+import { startMsgId, startRequestBody } from './protocol.js';
+
+/** How a start request is published. */
+export interface StartPublishOptions {
+  /** How long to wait for JetStream's acknowledgement (default: the JetStream client's timeout). */
+  readonly timeoutMs?: number;
+}
+
+/** A start request as it is published: subject, body and dedup id. */
+export interface StartMessage {
+  readonly subject: string;
+  readonly data: Uint8Array;
+  /** `Nats-Msg-Id`: `<kind>:<instance id>`. */
+  readonly msgId: string;
+}
 
 /**
- * Asks the engine to start an instance. Resolves once JetStream has stored the request; the
- * instance id is the dedup id, so repeating the request (after a timeout, say) starts it once.
+ * The message of a start request: `<ns>.start.<saga>`, body `{ kind, instanceId, input?, startAt?, by?, reason? }`.
+ * @throws TypeError for a saga name that is not a subject token, or a body JSON cannot hold.
  */
-export async function requestStart(js: JetStreamClient, names: Naming, request: { saga: string; instanceId: string; input: unknown }): Promise<void> {
-  await js.publish(names.start(request.saga), startBody(request.instanceId, request.input), { msgID: `start:${request.instanceId}` });
+export function startMessage(names: Naming, request: StartRequest): StartMessage {
+  return { subject: names.start(request.saga), data: startRequestBody(request), msgId: startMsgId(request) };
+}
+
+/**
+ * Publishes a start request and resolves once JetStream has stored it. `<kind>:<instance id>` is
+ * the dedup id, so repeating a request (after a timeout, say) is stored once within the stream's
+ * duplicate window, and the engine treats a later repeat as the no-op it is.
+ * Rejects when the request was not stored, or when no acknowledgement came (then it may or may not be stored).
+ */
+export async function publishStartRequest(js: JetStreamClient, names: Naming, request: StartRequest, options: StartPublishOptions = {}): Promise<void> {
+  const message = startMessage(names, request);
+  await js.publish(message.subject, message.data, { msgID: message.msgId, ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }) });
+}
+
+/**
+ * Asks the engine to start an instance, now or at `startAt` (epoch ms; a durable timer holds it
+ * `pending` until then). Resolves once JetStream has stored the request; `start:<instance id>` is
+ * the dedup id, so repeating the request starts it once.
+ */
+export async function requestStart(
+  js: JetStreamClient,
+  names: Naming,
+  request: { readonly saga: string; readonly instanceId: string; readonly input: unknown; readonly startAt?: number },
+  options: StartPublishOptions = {},
+): Promise<void> {
+  await publishStartRequest(js, names, { kind: 'start', ...request }, options);
+}
+
+/**
+ * Two-phase start, phase one: asks the engine to record a `pending` instance that runs nothing
+ * until confirmed. Call it before the local transaction; if it rejects, do not run the transaction
+ * (the request may still have been stored: the check-back then cancels it, since no commit marker exists).
+ */
+export async function requestPrepare(
+  js: JetStreamClient,
+  names: Naming,
+  request: { readonly saga: string; readonly instanceId: string; readonly input: unknown },
+  options: StartPublishOptions = {},
+): Promise<void> {
+  await publishStartRequest(js, names, { kind: 'prepare', ...request }, options);
+}
+
+/** Two-phase start, phase two after a commit: the pending instance starts. Idempotent; if it is lost, the check-back confirms. */
+export async function requestConfirm(
+  js: JetStreamClient,
+  names: Naming,
+  request: { readonly saga: string; readonly instanceId: string; readonly by?: string },
+  options: StartPublishOptions = {},
+): Promise<void> {
+  await publishStartRequest(js, names, { kind: 'confirm', ...request }, options);
+}
+
+/** Two-phase start, phase two after a rollback: the pending instance ends `cancelled`. Idempotent; if it is lost, the check-back cancels. */
+export async function requestCancel(
+  js: JetStreamClient,
+  names: Naming,
+  request: { readonly saga: string; readonly instanceId: string; readonly by?: string; readonly reason?: string },
+  options: StartPublishOptions = {},
+): Promise<void> {
+  await publishStartRequest(js, names, { kind: 'cancel', ...request }, options);
 }

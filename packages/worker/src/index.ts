@@ -2,3 +2,4 @@ export { createWorker, type Worker, type WorkerOptions } from './create-worker.j
 export type { CompensationHandler, EffectIdentity, WorkerContext, StepHandler } from './handler.js';
 export { StepFailure, isStepFailure } from '@sagaflow/core';
 export type { ConsumerSettings } from '@sagaflow/nats';
+export { serveCheckBack, type CheckBackOutcome, type CheckBackServer, type CheckBackServerOptions } from './check-back-server.js';
