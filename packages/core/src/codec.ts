@@ -39,7 +39,9 @@ function describe(value: unknown): string {
 /** The value as JSON, or `undefined` when JSON cannot hold it (a BigInt, a cycle, a function). */
 function jsonOf(value: unknown): string | undefined {
   try {
-    return JSON.stringify(value) as string | undefined;
+    // `undefined` for a function or a symbol, whatever the lib's type says.
+    const text: string | undefined = JSON.stringify(value);
+    return text;
   } catch {
     return undefined;
   }

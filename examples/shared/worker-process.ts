@@ -1,0 +1,79 @@
+/**
+ * The command line shared by the example worker processes:
+ *   --service NAME --db PATH [--namespace NS] [--nats URL]
+ *   [--ack-wait-ms N] [--heartbeat-ms N] [--latency-ms N]   (redelivery, heartbeat and a slow service, for tests)
+ * Opens the service's database, connects to NATS (`NATS_URL` and credentials from the environment,
+ * `--nats` wins), registers the service's handlers, prints `worker ready` once consuming, and stops
+ * cleanly on SIGINT/SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { StepFailure, type DispatchEffect, type SagaDefinition } from '@sagaflow/core';
+import { connectNats, natsSettingsFromEnv } from '@sagaflow/nats';
+import { createWorker, type Worker, type WorkerContext } from '@sagaflow/worker';
+import type { GuardedServices } from './guarded-services.js';
+
+/** Runs a command's operation behind the service's barrier: its reply, or its failure thrown back as a `StepFailure`. */
+export type Guarded = <R>(command: unknown, ctx: WorkerContext) => Promise<R>;
+
+/** What one example worker process serves. */
+export interface WorkerProcess<I, S extends string> {
+  readonly saga: SagaDefinition<I>;
+  readonly services: readonly S[];
+  /** Opens the database of one service. */
+  readonly open: (db: string, service: S) => GuardedServices;
+  /** Registers the handlers of one service's operations. */
+  readonly register: (worker: Worker<I>, service: S, guarded: Guarded) => void;
+}
+
+/** Parses the command line and runs the worker until SIGINT or SIGTERM. */
+export async function runWorkerProcess<I, S extends string>(spec: WorkerProcess<I, S>): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      service: { type: 'string' },
+      db: { type: 'string' },
+      namespace: { type: 'string' },
+      nats: { type: 'string' },
+      'ack-wait-ms': { type: 'string' },
+      'heartbeat-ms': { type: 'string' },
+      'latency-ms': { type: 'string' },
+    },
+  });
+  const service = spec.services.find((name) => name === values.service);
+  if (service === undefined || values.db === undefined) {
+    process.stderr.write(`usage: worker.ts --service ${spec.services.join('|')} --db PATH [--namespace NS] [--nats URL]\n`);
+    process.exit(2);
+  }
+  const number = (name: 'ack-wait-ms' | 'heartbeat-ms' | 'latency-ms'): number | undefined => (values[name] === undefined ? undefined : Number(values[name]));
+  const ackWaitMs = number('ack-wait-ms');
+  const heartbeatMs = number('heartbeat-ms');
+  const latencyMs = number('latency-ms') ?? 0;
+
+  const services = spec.open(values.db, service);
+  const connection = await connectNats({ ...natsSettingsFromEnv(), ...(values.nats === undefined ? {} : { url: values.nats }), name: `${spec.saga.name}-${service}` });
+  const worker = createWorker({
+    connection,
+    saga: spec.saga,
+    ...(values.namespace === undefined ? {} : { namespace: values.namespace }),
+    ...(ackWaitMs === undefined ? {} : { consumer: { ackWaitMs } }),
+    ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
+  });
+
+  const guarded: Guarded = async <R>(command: unknown, ctx: WorkerContext): Promise<R> => {
+    if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
+    const effect: DispatchEffect = { type: 'dispatch', ...ctx.effect, command };
+    const outcome = services.run(effect);
+    if (outcome.ok) return outcome.reply as R;
+    throw new StepFailure(outcome.error.code, outcome.error.message, { retryable: outcome.error.retryable ?? true });
+  };
+  spec.register(worker, service, guarded);
+
+  await worker.start();
+  process.stdout.write('worker ready\n');
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await worker.stop();
+  await connection.drain();
+  services.close();
+}

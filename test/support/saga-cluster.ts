@@ -1,0 +1,132 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import type { EventStore, SagaStatus } from '@sagaflow/core';
+import { connectNats, naming, requestStart, type Naming } from '@sagaflow/nats';
+import { openSqliteEventStore } from '@sagaflow/store-sqlite';
+import { startEngine, startWorker, type ExampleSaga } from '../../examples/demo/deployment.js';
+import { isRunning, type Child } from '../../examples/demo/processes.js';
+
+/**
+ * An example saga deployed for a test: an engine process (`sagaflow run`) and one worker process
+ * per service, over a NATS server, in a namespace and a temporary directory of their own.
+ */
+export class SagaCluster<S extends string> {
+  readonly dir = mkdtempSync(join(tmpdir(), 'sagaflow-e2e-'));
+  readonly namespace = `e2e${Math.random().toString(36).slice(2, 10)}`;
+  readonly names: Naming = naming(this.namespace);
+  readonly storePath = join(this.dir, 'sagaflow.db');
+  engine: Child | null = null;
+  readonly workers = new Map<S, Child>();
+  private connection: NatsConnection | null = null;
+  private store: EventStore | null = null;
+  /** The store URL the engine runs on, when not the cluster's own SQLite file. */
+  private storeUrl: string | null = null;
+
+  constructor(
+    readonly example: ExampleSaga<S>,
+    readonly natsUrl: string,
+    private readonly workerArgs: readonly string[] = ['--ack-wait-ms', '2000'],
+  ) {}
+
+  dbOf(service: S): string {
+    return join(this.dir, `${service}.db`);
+  }
+
+  /** Every service's database. */
+  databases(): string[] {
+    return this.example.services.map((service) => this.dbOf(service));
+  }
+
+  async startEngine(): Promise<void> {
+    const store = this.storeUrl === null ? { storePath: this.storePath } : { storeUrl: this.storeUrl };
+    this.engine = await startEngine({ natsUrl: this.natsUrl, namespace: this.namespace, ...store, ackWaitMs: 2000 });
+  }
+
+  async startWorker(service: S): Promise<void> {
+    const worker = await startWorker(this.example, { natsUrl: this.natsUrl, namespace: this.namespace, service, db: this.dbOf(service), args: this.workerArgs });
+    this.workers.set(service, worker);
+  }
+
+  async startAll(): Promise<void> {
+    await this.startEngine();
+    await Promise.all(this.example.services.map((service) => this.startWorker(service)));
+  }
+
+  async kill(child: Child | null | undefined): Promise<void> {
+    if (child === null || child === undefined) return;
+    child.process.kill('SIGKILL');
+    await child.exited;
+  }
+
+  async nats(): Promise<NatsConnection> {
+    this.connection ??= await connectNats({ url: this.natsUrl, name: 'e2e-driver' });
+    return this.connection;
+  }
+
+  /** Runs the engine on another store (`url`), read by the test through `store`. Call before starting the engine. */
+  useStore(url: string, store: EventStore): void {
+    this.storeUrl = url;
+    this.store = store;
+  }
+
+  eventStore(): EventStore {
+    this.store ??= openSqliteEventStore(this.storePath);
+    return this.store;
+  }
+
+  /** Sends start requests for instances `from` … `to - 1`, `parallel` at a time (one-phase: a two-phase saga, money-transfer, will prepare and confirm). */
+  async startInstances(from: number, to: number, parallel = 50): Promise<void> {
+    const js = jetstream(await this.nats());
+    const { saga, instanceId, input } = this.example;
+    for (let n = from; n < to; n += parallel) {
+      const batch = [];
+      for (let m = n; m < Math.min(to, n + parallel); m++) batch.push(requestStart(js, this.names, { saga, instanceId: instanceId(m), input: input(m) }));
+      await Promise.all(batch);
+    }
+  }
+
+  /** Counts instances by status. */
+  async statuses(count: number): Promise<Map<SagaStatus, number>> {
+    const all = await this.eventStore().listInstances({ limit: count + 1 });
+    const counts = new Map<SagaStatus, number>();
+    for (const row of all) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
+    return counts;
+  }
+
+  /** Waits until `count` instances exist and none is unfinished; returns the counts by status. */
+  async settled(count: number, timeoutMs = 90_000): Promise<Map<SagaStatus, number>> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const counts = await this.statuses(count);
+      const total = [...counts.values()].reduce((a, b) => a + b, 0);
+      const open = (counts.get('running') ?? 0) + (counts.get('compensating') ?? 0) + (counts.get('pending') ?? 0);
+      if (total === count && open === 0) return counts;
+      if (Date.now() > deadline) {
+        throw new Error(`not settled after ${timeoutMs} ms: ${JSON.stringify(Object.fromEntries(counts))}; engine stderr: ${this.engine?.stderr.join('').slice(-2000) ?? ''}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Waits until at least `count` instances are terminal. */
+  async finishedAtLeast(count: number, total: number): Promise<void> {
+    for (let i = 0; i < 600; i++) {
+      const counts = await this.statuses(total);
+      if ((counts.get('completed') ?? 0) + (counts.get('compensated') ?? 0) >= count) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`fewer than ${count} instances finished in 30 s`);
+  }
+
+  async stop(): Promise<void> {
+    const children = [this.engine, ...this.workers.values()].filter((child): child is Child => child !== null);
+    for (const child of children) if (isRunning(child)) child.process.kill('SIGTERM');
+    await Promise.all(children.map((child) => child.exited));
+    await this.connection?.close();
+    await this.store?.close();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
