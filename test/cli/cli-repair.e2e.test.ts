@@ -13,7 +13,7 @@ import type { SagaStatus } from '@sagaflow/core';
 import { connectNats, naming, putDeadLetter } from '@sagaflow/nats';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import type { CliRepairInput } from '../fixtures/cli-sagas/cli-repair.saga.js';
-import { sagaflow, sagaflowJson, stderrLines } from '../support/cli.js';
+import { jsonOf, sagaflow, sagaflowJson, stderrLines } from '../support/cli.js';
 import { spawnNode, spawnTs, stopChild, type Child } from '../support/processes.js';
 
 const natsUrl = inject('natsUrl');
@@ -191,6 +191,16 @@ describe('repairing instances through the running engine', () => {
     expect(shown.failure).toMatchObject({ step: 'charge', code: 'Aborted', message: 'aborted by carol: customer cancelled' });
     expect(shown.timeline.filter((entry) => entry.compensation && entry.outcome === 'succeeded')).toHaveLength(1);
     expect(resumeDone).toEqual({ code: 1, stdout: '', stderr: 'sagaflow: Cannot resume instance "waits-1" (status compensated): it waits for no command or timer\n' });
+  });
+
+  it('ping: the running engine answers with its sagas (exit 0); no engine: one line, exit 1', async () => {
+    const [up, down] = await Promise.all([
+      sagaflow(['ping', '--json', '--nats', natsUrl, '--namespace', namespace]),
+      sagaflow(['ping', '--nats', natsUrl, '--namespace', `${namespace}x`, '--timeout-ms', '2000']),
+    ]);
+    expect(up.code).toBe(0);
+    expect(jsonOf<{ namespace: string; sagas: string[]; instancesInMemory: number }>(up)).toMatchObject({ namespace, sagas: ['cli-repair@1'] });
+    expect(down).toEqual({ code: 1, stdout: '', stderr: `sagaflow: No engine answered in namespace "${namespace}x" at ${natsUrl} (no engine is listening): start one with "sagaflow run"\n` });
   });
 
   it('no engine in the namespace: one line, exit 1', async () => {

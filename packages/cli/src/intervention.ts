@@ -1,7 +1,7 @@
 import type { InterventionAction } from '@sagaflow/core';
-import { NoEngineError, naming, requestIntervention, type InterventionRequest } from '@sagaflow/nats';
+import { naming, requestIntervention, type InterventionRequest } from '@sagaflow/nats';
 import { OperationError, UsageError } from './cli-error.js';
-import { natsUrlForPeople, withNats } from './nats-client.js';
+import { askEngine, withNats } from './nats-client.js';
 import { defaultOperator } from './operator.js';
 import { globalHelp, integerOption, onePositional, parseCommand, printedHelp, stringOption, type Command } from './options.js';
 import { paintStatus, palette, print, printJson } from './output.js';
@@ -61,16 +61,7 @@ ${spec.examples.map((example) => `  ${example}`).join('\n')}`,
       if (spec.step === 'required' && (step === undefined || step === '')) throw new UsageError(`Missing --step STEP: name the compensation to ${spec.action} (${usage})`);
       const timeoutMs = integerOption(values, 'timeout-ms', 10_000, 600_000);
       const request: InterventionRequest = { instanceId, action: spec.action, by, reason, ...(step === undefined ? {} : { step }) };
-      const answer = await withNats(global, async (connection) => {
-        try {
-          return await requestIntervention(connection, naming(global.namespace), request, timeoutMs);
-        } catch (error) {
-          if (error instanceof NoEngineError) {
-            throw new OperationError(`No engine answered in namespace "${global.namespace}" at ${natsUrlForPeople(global)} (${error.reason}): start one with "sagaflow run"`);
-          }
-          throw error;
-        }
-      });
+      const answer = await withNats(global, (connection) => askEngine(global, () => requestIntervention(connection, naming(global.namespace), request, timeoutMs)));
       if (!answer.ok) throw new OperationError(answer.error.message);
       const summary = answer.summary;
       if (global.json) {

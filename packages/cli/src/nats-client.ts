@@ -1,5 +1,6 @@
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectNats, maskUrl, natsSettingsFromEnv, type NatsSettings } from '@sagaflow/nats';
+import { connectNats, maskUrl, natsSettingsFromEnv, NoEngineError, type NatsSettings } from '@sagaflow/nats';
+import { OperationError } from './cli-error.js';
 import type { GlobalOptions } from './options.js';
 
 /** Where NATS is, from `--nats` / `NATS_URL` and the credential and TLS variables. */
@@ -20,5 +21,17 @@ export async function withNats<T>(global: GlobalOptions, work: (connection: Nats
     return await work(connection);
   } finally {
     await connection.close();
+  }
+}
+
+/** Runs a request to the running engine; no engine answering becomes one line naming the namespace and server. */
+export async function askEngine<T>(global: GlobalOptions, request: () => Promise<T>): Promise<T> {
+  try {
+    return await request();
+  } catch (error) {
+    if (error instanceof NoEngineError) {
+      throw new OperationError(`No engine answered in namespace "${global.namespace}" at ${natsUrlForPeople(global)} (${error.reason}): start one with "sagaflow run"`);
+    }
+    throw error;
   }
 }

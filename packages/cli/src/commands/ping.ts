@@ -1,0 +1,36 @@
+import { naming, pingEngine } from '@sagaflow/nats';
+import { UsageError } from '../cli-error.js';
+import { askEngine, withNats } from '../nats-client.js';
+import { globalHelp, parseCommand, printedHelp, type Command } from '../options.js';
+import { isoTime, print, printJson } from '../output.js';
+
+/** `sagaflow ping`: whether an engine runs in the namespace (a health check). */
+export const pingCommand: Command = {
+  name: 'ping',
+  help: `Usage: sagaflow ping [--timeout-ms N] [global options]
+
+Asks the running engine of the namespace to answer over NATS (request/reply on <ns>.api.ping),
+and prints the sagas it runs, since when, and how many unfinished instances it holds in memory.
+Exit code 0 when an engine answered, 1 when none did: usable as a health check.
+
+Options:
+  --timeout-ms N   how long to wait for an answer (default 5000)
+
+${globalHelp}
+
+Examples:
+  sagaflow ping
+  sagaflow ping --namespace shop --json`,
+  async run(argv) {
+    const { global, values, positionals } = parseCommand(argv, { 'timeout-ms': { type: 'string' } });
+    if (printedHelp(global, this)) return 0;
+    if (positionals.length > 0) throw new UsageError(`Unexpected argument(s): ${positionals.join(' ')}`);
+    const timeoutText = values['timeout-ms'];
+    const timeoutMs = typeof timeoutText === 'string' ? Number(timeoutText) : 5_000;
+    if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new UsageError('--timeout-ms must be a positive integer');
+    const status = await withNats(global, (connection) => askEngine(global, () => pingEngine(connection, naming(global.namespace), timeoutMs)));
+    if (global.json) printJson({ namespace: global.namespace, sagas: status.sagas, startedAt: isoTime(status.startedAt), instancesInMemory: status.instancesInMemory });
+    else print(`engine up in namespace ${global.namespace} since ${isoTime(status.startedAt)}: sagas ${status.sagas.join(', ')}; ${status.instancesInMemory} unfinished instance(s) in memory`);
+    return 0;
+  },
+};
