@@ -1,13 +1,13 @@
 /**
  * The PostgreSQL barrier on a real server, in a schema of its own per run (dropped afterwards):
  * the shared contract (support/barrier-contract.ts), then concurrent deliveries on separate clients.
- * Fails, never skips, when PostgreSQL is unreachable (support/postgres.ts).
+ * Fails, never skips, when PostgreSQL is unreachable (test/support/postgres.ts).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { StepFailure, createPgBarrier, type PgBarrier } from '../src/index.js';
 import { describeBarrierContract } from './support/barrier-contract.js';
 import { CallCounter, action, compensation, freshInstance, type BarrierHarness } from './support/barrier-harness.js';
-import { openPgTestEnv, untilBlockedOn, type PgTestEnv } from './support/postgres.js';
+import { openPgTestEnv, untilBlockedOn, type PgTestEnv } from '../../../test/support/postgres.js';
 
 let env: Promise<PgTestEnv> | undefined;
 const pgEnv = (): Promise<PgTestEnv> => (env ??= openPgTestEnv());

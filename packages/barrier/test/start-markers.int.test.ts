@@ -13,7 +13,7 @@ import type pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { barrierCodes, createPgBarrier, createSqliteBarrier, startMarkerKey, StartRolledBackError, type PgBarrier } from '../src/index.js';
 import { freshInstance } from './support/barrier-harness.js';
-import { openPgTestEnv, untilBlockedOn, type PgTestEnv } from './support/postgres.js';
+import { openPgTestEnv, untilBlockedOn, type PgTestEnv } from '../../../test/support/postgres.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, describe, expect, it, inject } from 'vitest';
 import { createOutboxRelay, createPgOutbox, OutboxRequestError, type PgOutbox } from '../src/index.js';
-import { openPgTestEnv, type PgTestEnv } from './support/postgres.js';
+import { openPgTestEnv, type PgTestEnv } from '../../../test/support/postgres.js';
 import { eventually, openWorld, registry, type World } from './support/world.js';
 
 let env: Promise<PgTestEnv> | undefined;

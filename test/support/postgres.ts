@@ -14,18 +14,18 @@ export interface PgTestEnv {
 const redacted = (url: string): string => url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
 
 /**
- * Connects and creates a unique schema for this test run.
- * @throws Error naming the URL when PostgreSQL is unreachable: these tests fail, never skip.
+ * Connects and creates a unique schema (named `<prefix>_<random>`) for this test run.
+ * @throws Error naming the URL (password masked) when PostgreSQL is unreachable: these tests fail, never skip.
  */
-export async function openPgTestEnv(): Promise<PgTestEnv> {
+export async function openPgTestEnv(prefix = 'sagaflow_test'): Promise<PgTestEnv> {
   const pool = new pg.Pool({ connectionString: pgUrl, max: 10, connectionTimeoutMillis: 5_000 });
-  const schema = `barrier_test_${randomUUID().replaceAll('-', '')}`;
+  const schema = `${prefix}_${randomUUID().replaceAll('-', '')}`;
   try {
     await pool.query(`CREATE SCHEMA "${schema}"`);
   } catch (error) {
     await pool.end();
     const reason = error instanceof Error ? error.message || error.name : String(error);
-    throw new Error(`PostgreSQL is required for the barrier tests and is unreachable at ${redacted(pgUrl)} (${reason}). Start it, or set SAGAFLOW_TEST_PG_URL.`);
+    throw new Error(`PostgreSQL is required for these tests and is unreachable at ${redacted(pgUrl)} (${reason}). Start it, or set SAGAFLOW_TEST_PG_URL.`);
   }
   return {
     pool,
