@@ -1,0 +1,176 @@
+/**
+ * The load driver, with the semantics of ../shared/peers/common/harness.mjs (which Restate and DBOS
+ * were measured with): keep `concurrency` sagas in flight until N have been started (no new starts
+ * after `deadlineS`), wait for all; latency from the start call to the saga's result; percentiles by
+ * nearest rank; machine busy % from /proc/stat (and 1 s samples); CPU seconds per process from
+ * /proc/<pid>/stat; medians of each column taken on their own.
+ */
+import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { makeOrder, type Order } from './steps.js';
+
+export type StartSaga = (order: Order) => Promise<{ status: string }>;
+
+export interface RunResult {
+  n: number;
+  ok: number;
+  errors: number;
+  wrong: number;
+  firstErr: string | null;
+  wallS: number;
+  sagasPerS: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  cpuBusyPct: number;
+  cpuIowaitPct: number;
+  cpuBusySamplesPct: number[];
+  driverCpuS: number;
+  procCpuS: Record<string, number>;
+  loadAvg1: [number, number];
+}
+
+export interface Series {
+  median: { n: number; wallS: number; sagasPerS: number; p50: number; p95: number; p99: number; cpuBusyPct: number };
+  procCpuSMedian: Record<string, number>;
+  runs: RunResult[];
+}
+
+function cpuTotals(): { idle: number; total: number; iowait: number } {
+  const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const at = (i: number): number => f[i] ?? 0;
+  return { idle: at(3) + at(4), total: f.slice(0, 8).reduce((s, x) => s + x, 0), iowait: at(4) };
+}
+
+export function procCpuTicks(pid: number): number {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return Number(f[11]) + Number(f[12]);
+  } catch {
+    return NaN;
+  }
+}
+
+function pct(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const idx = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[idx] ?? NaN;
+}
+
+export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
+
+export async function runOnce(options: {
+  startSaga: StartSaga;
+  n: number;
+  concurrency: number;
+  deadlineS: number;
+  runTag: string;
+  failShipment: boolean;
+  expect: string;
+  pids: Record<string, number>;
+}): Promise<RunResult> {
+  const { startSaga, n, concurrency, deadlineS, runTag, failShipment, expect, pids } = options;
+  const lat: number[] = [];
+  let started = 0;
+  let done = 0;
+  let errors = 0;
+  let wrong = 0;
+  let firstErr: string | null = null;
+  const load0 = loadavg()[0] ?? 0;
+  const c0 = cpuTotals();
+  const p0 = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, procCpuTicks(pid)]));
+  const self0 = process.cpuUsage();
+  const t0 = performance.now();
+  const deadline = t0 + deadlineS * 1000;
+  const samples: number[] = [];
+  let prev = c0;
+  const sampler = setInterval(() => {
+    const c = cpuTotals();
+    const dt = c.total - prev.total;
+    if (dt > 0) samples.push(100 * (1 - (c.idle - prev.idle) / dt));
+    prev = c;
+  }, 1000);
+  const worker = async (): Promise<void> => {
+    while (started < n && performance.now() < deadline) {
+      const i = started++;
+      const order = makeOrder(runTag, i, failShipment);
+      const s = performance.now();
+      try {
+        const r = await startSaga(order);
+        lat.push(performance.now() - s);
+        if (r.status !== expect) {
+          wrong++;
+          firstErr ??= `unexpected result: ${JSON.stringify(r)}`;
+        }
+      } catch (error) {
+        errors++;
+        firstErr ??= String(error instanceof Error ? error.stack : error);
+      }
+      done++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  const wall = (performance.now() - t0) / 1000;
+  clearInterval(sampler);
+  const c1 = cpuTotals();
+  const self1 = process.cpuUsage(self0);
+  const hz = 100;
+  const procCpuS = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, round((procCpuTicks(pid) - (p0[name] ?? 0)) / hz, 2)]));
+  lat.sort((x, y) => x - y);
+  return {
+    n: done,
+    ok: lat.length,
+    errors,
+    wrong,
+    firstErr,
+    wallS: round(wall, 3),
+    sagasPerS: round((done - errors) / wall),
+    p50: round(pct(lat, 50)),
+    p95: round(pct(lat, 95)),
+    p99: round(pct(lat, 99)),
+    max: round(lat[lat.length - 1] ?? NaN),
+    cpuBusyPct: round(100 * (1 - (c1.idle - c0.idle) / (c1.total - c0.total))),
+    cpuIowaitPct: round((100 * (c1.iowait - c0.iowait)) / (c1.total - c0.total)),
+    cpuBusySamplesPct: samples.map((x) => Math.round(x)),
+    driverCpuS: round((self1.user + self1.system) / 1e6, 2),
+    procCpuS,
+    loadAvg1: [round(load0, 2), round(loadavg()[0] ?? 0, 2)],
+  };
+}
+
+/** Warm-up, then `runs` runs of each workload; returns the series by workload. */
+export async function runSeries(
+  label: string,
+  startSaga: StartSaga,
+  options: { workloads: readonly string[]; n: number; concurrency: number; runs: number; warmup: number; deadlineS: number; pids: Record<string, number> },
+): Promise<Record<string, Series>> {
+  const stamp = `${label}-${Date.now().toString(36)}`;
+  if (options.warmup > 0) {
+    const w = await runOnce({ startSaga, n: options.warmup, concurrency: Math.min(options.concurrency, options.warmup), deadlineS: 60, runTag: `warm-${stamp}`, failShipment: false, expect: 'completed', pids: {} });
+    console.log(`[${label}] warmup ${options.warmup}: ${w.wallS}s errors=${w.errors} wrong=${w.wrong}${w.firstErr === null ? '' : ` first=${w.firstErr}`}`);
+    if (w.errors > 0 || w.wrong > 0) throw new Error(`${label}: warmup failed`);
+  }
+  const out: Record<string, Series> = {};
+  for (const wl of options.workloads) {
+    const failShipment = wl === 'W2';
+    const runs: RunResult[] = [];
+    for (let r = 0; r < options.runs; r++) {
+      const res = await runOnce({ startSaga, n: options.n, concurrency: options.concurrency, deadlineS: options.deadlineS, runTag: `${wl}-${stamp}-${r}`, failShipment, expect: failShipment ? 'compensated' : 'completed', pids: options.pids });
+      console.log(
+        `[${label}] ${wl} run ${r + 1}: N=${res.n} wall=${res.wallS}s ${res.sagasPerS}/s p50=${res.p50} p95=${res.p95} p99=${res.p99} ms errors=${res.errors} wrong=${res.wrong} ` +
+          `cpuBusy=${res.cpuBusyPct}% iowait=${res.cpuIowaitPct}% driverCpu=${res.driverCpuS}s procCpu=${JSON.stringify(res.procCpuS)} load1=${res.loadAvg1.join('→')}` +
+          (res.firstErr === null ? '' : `\n  first error: ${res.firstErr}`),
+      );
+      runs.push(res);
+    }
+    const pick = (k: keyof Series['median']): number => median(runs.map((x) => x[k]));
+    const medianOf = { n: pick('n'), wallS: pick('wallS'), sagasPerS: pick('sagasPerS'), p50: pick('p50'), p95: pick('p95'), p99: pick('p99'), cpuBusyPct: pick('cpuBusyPct') };
+    const procCpuSMedian = Object.fromEntries(Object.keys(options.pids).map((name) => [name, median(runs.map((x) => x.procCpuS[name] ?? NaN))]));
+    out[wl] = { median: medianOf, procCpuSMedian, runs };
+    console.log(`[${label}] ${wl} MEDIAN of ${runs.length}: N=${medianOf.n} wall=${medianOf.wallS}s ${medianOf.sagasPerS}/s p50=${medianOf.p50} p95=${medianOf.p95} p99=${medianOf.p99} ms cpuBusy=${medianOf.cpuBusyPct}% procCpu=${JSON.stringify(procCpuSMedian)}`);
+  }
+  return out;
+}

@@ -1,0 +1,321 @@
+/**
+ * `npm run bench`: the standard saga workload (see ../shared/peers and issue 8) through the real
+ * deployment shape, next to a transport baseline, in one run.
+ *
+ *   - a `nats-server -js` on a free port with a temporary store directory (or the one at NATS_URL);
+ *   - the engine, `sagaflow run --sagas bench/sagas` on a fresh SQLite store (or `--store URL`);
+ *   - one worker process (bench/worker.ts) serving the 5 operations of bench-order with in-memory bodies;
+ *   - this process as the driver: it publishes start requests (`requestStart`, JetStream) and takes a
+ *     saga's latency from the start call to its terminal status change on `<ns>.evt.bench-order.<status>`,
+ *     which the engine publishes after the event that ends the instance is committed to the store.
+ *
+ * Then the transport baseline (bench/transport-baseline.ts: relay + echo processes, the same JetStream
+ * round trips per saga with no engine) under the same driver, workloads and concurrency.
+ *
+ *   npm run bench [-- --workloads W1,W2 --n 2000 --concurrency 100 --runs 3 --warmup 200
+ *                     --c1-n 300 --c1-warmup 50 --c1-runs 3 --store URL --worker-concurrency N
+ *                     --only sagaflow|baseline|list --cpu-prof DIR --quick --out FILE]
+ *   npm run bench -- --only list [list benchmark options]   # the `sagaflow list` benchmark (also npm run bench:list)
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { jetstream } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { connectNats, naming, requestStart } from '@sagaflow/nats';
+import { startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
+import { repoRoot, spawnNode, spawnTs, stopChild, type Child } from '../examples/demo/processes.js';
+import { runSeries, type Series, type StartSaga } from './harness.js';
+import type { Order } from './steps.js';
+
+const argv = process.argv.slice(2);
+if (argv[0] === '--only' && argv[1] === 'list') {
+  const listed = spawnSync(process.execPath, ['--import', 'tsx', 'bench/list-instances.ts', ...argv.slice(2)], { cwd: repoRoot, stdio: 'inherit' });
+  process.exit(listed.status ?? 1);
+}
+
+const { values } = parseArgs({
+  args: argv,
+  options: {
+    workloads: { type: 'string', default: 'W1,W2' },
+    n: { type: 'string' },
+    concurrency: { type: 'string', default: '100' },
+    runs: { type: 'string' },
+    warmup: { type: 'string' },
+    deadlineS: { type: 'string', default: '60' },
+    'c1-n': { type: 'string' },
+    'c1-warmup': { type: 'string' },
+    'c1-runs': { type: 'string' },
+    store: { type: 'string' },
+    'worker-concurrency': { type: 'string' },
+    only: { type: 'string', default: 'sagaflow,baseline' },
+    'cpu-prof': { type: 'string' },
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string' },
+  },
+});
+const quick = values.quick === true;
+const num = (value: string | undefined, full: number, short: number): number => (value === undefined ? (quick ? short : full) : Number(value));
+const settings = {
+  workloads: values.workloads.split(',').filter(Boolean),
+  n: num(values.n, 2000, 300),
+  concurrency: Number(values.concurrency),
+  runs: num(values.runs, 3, 1),
+  warmup: num(values.warmup, 200, 50),
+  deadlineS: Number(values.deadlineS),
+  c1: { n: num(values['c1-n'], 300, 50), warmup: num(values['c1-warmup'], 50, 10), runs: num(values['c1-runs'], 3, 1) },
+  store: values.store ?? null,
+  workerConcurrency: values['worker-concurrency'] === undefined ? null : Number(values['worker-concurrency']),
+  phases: values.only.split(','),
+  cpuProfDir: values['cpu-prof'] ?? null,
+  quick,
+};
+const saga = 'bench-order';
+const dir = mkdtempSync(join(tmpdir(), 'sagaflow-bench-'));
+const children: Child[] = [];
+let nats: NatsServer | null = null;
+
+/** The pid of the nats-server listening on `port`, found in /proc (for its CPU seconds). */
+function natsPid(port: number): number | null {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const cmd = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (cmd.some((part) => part.endsWith('nats-server')) && cmd.includes(String(port))) return Number(entry);
+    } catch {
+      /* gone */
+    }
+  }
+  return null;
+}
+
+const peakRssMb = (pid: number | undefined): number | null => {
+  try {
+    const kb = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? null : Math.round(Number(kb) / 1024);
+  } catch {
+    return null;
+  }
+};
+
+/** The driver's side of one namespace: start requests out, terminal status changes in. */
+async function driver(connection: NatsConnection, namespace: string): Promise<{ startSaga: StartSaga; close: () => void }> {
+  const names = naming(namespace);
+  const js = jetstream(connection);
+  const waiting = new Map<string, (result: { status: string }) => void>();
+  const subscription = connection.subscribe(`${namespace}.evt.${saga}.>`, {
+    callback: (error, msg) => {
+      if (error !== null) return;
+      const status = msg.subject.slice(msg.subject.lastIndexOf('.') + 1);
+      if (status !== 'completed' && status !== 'compensated' && status !== 'cancelled' && status !== 'stuck') return;
+      const { instanceId } = msg.json<{ instanceId: string }>();
+      const resolve = waiting.get(instanceId);
+      waiting.delete(instanceId);
+      resolve?.({ status });
+    },
+  });
+  await connection.flush();
+  const startSaga: StartSaga = async (order: Order) => {
+    const done = new Promise<{ status: string }>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        waiting.delete(order.id);
+        reject(new Error(`${order.id}: no terminal status after 60 s`));
+      }, 60_000);
+      waiting.set(order.id, (result) => {
+        clearTimeout(timer);
+        resolve(result);
+      });
+    });
+    await requestStart(js, names, { saga, instanceId: order.id, input: order });
+    return done;
+  };
+  return { startSaga, close: () => subscription.unsubscribe() };
+}
+
+async function started(child: Child, pattern: RegExp): Promise<Child> {
+  children.push(child);
+  await child.waitFor(pattern, 60_000);
+  return child;
+}
+
+interface PhaseResult {
+  c100: Record<string, Series>;
+  c1: Record<string, Series> | null;
+  peakRssMb: Record<string, number | null>;
+}
+
+async function measure(label: string, connection: NatsConnection, namespace: string, pids: Record<string, number>): Promise<Omit<PhaseResult, 'peakRssMb'>> {
+  const { startSaga, close } = await driver(connection, namespace);
+  const c100 = await runSeries(label, startSaga, { workloads: settings.workloads, n: settings.n, concurrency: settings.concurrency, runs: settings.runs, warmup: settings.warmup, deadlineS: settings.deadlineS, pids });
+  const c1 =
+    settings.c1.n > 0
+      ? await runSeries(`${label} c1`, startSaga, { workloads: settings.workloads, n: settings.c1.n, concurrency: 1, runs: settings.c1.runs, warmup: settings.c1.warmup, deadlineS: settings.deadlineS, pids })
+      : null;
+  close();
+  return { c100, c1 };
+}
+
+async function sagaflowPhase(connection: NatsConnection, natsUrl: string, pidOfNats: number | null): Promise<PhaseResult & { store: string; journalMode: string | null }> {
+  const namespace = `bench${Date.now().toString(36)}`;
+  const storePath = join(dir, 'sagaflow.db');
+  let store = settings.store ?? `sqlite:${storePath}`;
+  if (/^esdb/i.test(store) && !/[?&]listing=/i.test(store)) store += `${store.includes('?') ? '&' : '?'}listing=${encodeURIComponent(join(dir, 'listing.db'))}`;
+  const prof = settings.cpuProfDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', settings.cpuProfDir];
+  const engine = await started(
+    spawnNode([...prof, 'packages/cli/bin/sagaflow.js', 'run', '--sagas', 'bench/sagas', '--store', store, '--nats', natsUrl, '--namespace', namespace]),
+    /engine ready/u,
+  );
+  const workerArgs = ['--nats', natsUrl, '--namespace', namespace, ...(settings.workerConcurrency === null ? [] : ['--concurrency', String(settings.workerConcurrency)])];
+  const worker = await started(spawnNode([...prof, '--import', 'tsx', 'bench/worker.ts', ...workerArgs]), /^worker ready$/u);
+  const pids: Record<string, number> = { engine: engine.process.pid ?? 0, worker: worker.process.pid ?? 0, ...(pidOfNats === null ? {} : { 'nats-server': pidOfNats }) };
+  const result = await measure('sagaflow', connection, namespace, pids);
+  const rss = { engine: peakRssMb(engine.process.pid), worker: peakRssMb(worker.process.pid) };
+  let journalMode: string | null = null;
+  if (settings.store === null) {
+    const { default: Database } = await import('better-sqlite3');
+    const db = new Database(storePath, { readonly: true });
+    journalMode = String(db.pragma('journal_mode', { simple: true }));
+    db.close();
+  }
+  await stopChild(worker);
+  await stopChild(engine);
+  return { ...result, peakRssMb: rss, store: settings.store ?? 'sqlite:<temp dir>/sagaflow.db', journalMode };
+}
+
+async function baselinePhase(connection: NatsConnection, natsUrl: string, pidOfNats: number | null): Promise<PhaseResult> {
+  const namespace = `base${Date.now().toString(36)}`;
+  const args = ['--nats', natsUrl, '--namespace', namespace];
+  const relay = await started(spawnTs('bench/transport-baseline.ts', ['--role', 'relay', ...args]), /^relay ready$/u);
+  const echo = await started(spawnTs('bench/transport-baseline.ts', ['--role', 'echo', ...args]), /^echo ready$/u);
+  const pids: Record<string, number> = { relay: relay.process.pid ?? 0, echo: echo.process.pid ?? 0, ...(pidOfNats === null ? {} : { 'nats-server': pidOfNats }) };
+  const result = await measure('baseline', connection, namespace, pids);
+  const rss = { relay: peakRssMb(relay.process.pid), echo: peakRssMb(echo.process.pid) };
+  await stopChild(echo);
+  await stopChild(relay);
+  return { ...result, peakRssMb: rss };
+}
+
+// The best peer numbers of issue 8 (../shared/peers/README.md, same kind of machine, medians).
+const peers = {
+  W1: { sagasPerS: { value: 566.5, who: 'Restate' }, p99: { value: 274.6, who: 'Restate' }, p50c1: { value: 5.0, who: 'DBOS' } },
+  W2: { sagasPerS: { value: 479.2, who: 'Restate' }, p99: { value: 295.3, who: 'Restate' }, p50c1: { value: 7.5, who: 'DBOS' } },
+} as const;
+
+interface TargetLine {
+  target: string;
+  value: number | null;
+  unit: string;
+  goal: number;
+  higherIsBetter: boolean;
+  verdict: string;
+  vsPeer: string;
+}
+
+function line(target: string, value: number | null | undefined, unit: string, goal: number, higherIsBetter: boolean, peer?: { value: number; who: string }, note = ''): TargetLine {
+  let verdict = note || 'not measured';
+  let vsPeer = '';
+  if (value !== null && value !== undefined && Number.isFinite(value)) {
+    const met = higherIsBetter ? value >= goal : value <= goal;
+    const gap = Math.abs(value - goal);
+    verdict = met ? 'met' : higherIsBetter ? `missed by ${gap.toFixed(1)}${unit} (${((100 * value) / goal).toFixed(0)}% of target)` : `missed by ${gap.toFixed(1)}${unit} (${(value / goal).toFixed(1)}× target)`;
+    if (peer !== undefined) vsPeer = `${(higherIsBetter ? value / peer.value : peer.value / value).toFixed(2)}× ${peer.who} (${peer.value}${unit})`;
+  }
+  return { target, value: value ?? null, unit, goal, higherIsBetter, verdict, vsPeer };
+}
+
+function targets(sf: PhaseResult | null, base: PhaseResult | null): TargetLine[] {
+  const lines: TargetLine[] = [];
+  const w = (phase: PhaseResult | null, wl: 'W1' | 'W2') => phase?.c100[wl]?.median;
+  lines.push(line('W1 sagas/s at 100 in flight ≥ 3000', w(sf, 'W1')?.sagasPerS, '/s', 3000, true, peers.W1.sagasPerS));
+  lines.push(line('W2 sagas/s at 100 in flight ≥ 2400', w(sf, 'W2')?.sagasPerS, '/s', 2400, true, peers.W2.sagasPerS));
+  lines.push(line('W1 p99 at 100 in flight ≤ 100 ms', w(sf, 'W1')?.p99, ' ms', 100, false, peers.W1.p99));
+  lines.push(line('W2 p99 at 100 in flight ≤ 100 ms', w(sf, 'W2')?.p99, ' ms', 100, false, peers.W2.p99));
+  lines.push(line('W1 p50 at concurrency 1 ≤ 2.5 ms', sf?.c1?.W1?.median.p50, ' ms', 2.5, false, peers.W1.p50c1));
+  lines.push(line('W2 p50 at concurrency 1 ≤ 2.5 ms', sf?.c1?.W2?.median.p50, ' ms', 2.5, false, peers.W2.p50c1));
+  for (const wl of ['W1', 'W2'] as const) {
+    const own = w(sf, wl)?.sagasPerS;
+    const limit = w(base, wl)?.sagasPerS;
+    const share = own !== undefined && limit !== undefined ? (100 * own) / limit : null;
+    lines.push(line(`${wl} throughput ≥ 50% of transport baseline (${limit ?? '?'}/s)`, share, '%', 50, true));
+  }
+  lines.push(line('engine RSS with 10,000 in-flight instances ≤ 250 MB', null, ' MB', 250, false, undefined, `not measured here (peak engine RSS in this run: ${sf?.peakRssMb.engine ?? '?'} MB)`));
+  lines.push(line('recovery of 10,000 in-flight instances after kill -9 ≤ 10 s', null, ' s', 10, false, undefined, 'not measured here'));
+  lines.push(line('`sagaflow list` over 100,000 instances ≤ 1 s', null, ' s', 1, false, undefined, 'see `npm run bench -- --only list` (docs/benchmarks.md)'));
+  return lines;
+}
+
+function seriesRows(label: string, phase: PhaseResult | null, c: 'c100' | 'c1'): string[] {
+  const series = phase?.[c];
+  if (series === null || series === undefined) return [];
+  return Object.entries(series).map(([wl, s]) => {
+    const m = s.median;
+    const cpu = Object.entries(s.procCpuSMedian).map(([name, v]) => `${name} ${v}`).join(', ');
+    return `| ${label} | ${wl} | ${c === 'c100' ? settings.concurrency : 1} | ${m.n} | ${m.wallS} | ${m.sagasPerS} | ${m.p50} / ${m.p95} / ${m.p99} | ${s.runs.map((r) => r.cpuBusyPct).join('/')} | ${cpu} |`;
+  });
+}
+
+const natsVersion = (): string => {
+  const out = spawnSync(process.env.NATS_SERVER_BIN ?? 'nats-server', ['--version'], { encoding: 'utf8' });
+  return (out.stdout || out.stderr || '?').trim();
+};
+
+let exitCode = 0;
+try {
+  let natsUrl = process.env.NATS_URL ?? '';
+  let pidOfNats: number | null = null;
+  if (natsUrl === '') {
+    nats = await startNatsServer({});
+    natsUrl = nats.url;
+    pidOfNats = natsPid(nats.port);
+  }
+  const connection = await connectNats({ url: natsUrl, name: 'bench-driver' });
+  const machine = {
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model ?? '?',
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    natsServer: natsVersion(),
+    loadAvgAtStart: loadavg().map((x) => Number(x.toFixed(2))),
+  };
+  console.log(`machine: ${JSON.stringify(machine)}; nats ${natsUrl}${nats === null ? ' (NATS_URL)' : ` (own nats-server, JetStream in ${nats.storeDir})`}`);
+  console.log(`settings: ${JSON.stringify(settings)}`);
+  const sf = settings.phases.includes('sagaflow') ? await sagaflowPhase(connection, natsUrl, pidOfNats) : null;
+  const base = settings.phases.includes('baseline') ? await baselinePhase(connection, natsUrl, pidOfNats) : null;
+  await connection.close();
+  const lines = targets(sf, base);
+  const table = [
+    '',
+    '| what | wl | in flight | N | wall s | sagas/s | p50 / p95 / p99 ms | CPU busy % (runs) | CPU s per process (median run) |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...seriesRows('Sagaflow', sf, 'c100'),
+    ...seriesRows('transport baseline', base, 'c100'),
+    ...seriesRows('Sagaflow', sf, 'c1'),
+    ...seriesRows('transport baseline', base, 'c1'),
+    '',
+    '| target | value | verdict | vs best peer (>1 = better) |',
+    '|---|---|---|---|',
+    ...lines.map((l) => `| ${l.target} | ${l.value === null ? '—' : `${Number(l.value.toFixed(1))}${l.unit}`} | ${l.verdict} | ${l.vsPeer} |`),
+    '',
+    `load average at end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+  ].join('\n');
+  console.log(table);
+  const resultsDir = join(repoRoot, 'bench', 'results');
+  mkdirSync(resultsDir, { recursive: true });
+  const date = new Date().toISOString().slice(0, 10);
+  let out = values.out ?? join(resultsDir, `${date}.json`);
+  for (let k = 2; values.out === undefined && existsSync(out); k++) out = join(resultsDir, `${date}-${k}.json`);
+  writeFileSync(out, `${JSON.stringify({ when: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine, settings, sagaflow: sf, baseline: base, targets: lines, loadAvgAtEnd: loadavg() }, null, 2)}\n`);
+  console.log(`wrote ${out}`);
+} catch (error) {
+  exitCode = 1;
+  console.error(error);
+  for (const child of children) if (child.stderr.length > 0) console.error(child.stderr.join('').slice(-2000));
+} finally {
+  for (const child of children.reverse()) await stopChild(child, 5000);
+  await nats?.stop();
+  nats?.remove();
+  rmSync(dir, { recursive: true, force: true });
+}
+process.exit(exitCode);

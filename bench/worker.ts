@@ -1,0 +1,45 @@
+/**
+ * The benchmark's worker process: serves all 5 operations of the bench-order saga with the
+ * standard in-memory step bodies. Usage: worker.ts --nats URL --namespace NS [--concurrency N]
+ * Prints `worker ready` once consuming; stops on SIGINT/SIGTERM.
+ */
+import { parseArgs } from 'node:util';
+import { StepFailure } from '@sagaflow/core';
+import { connectNats } from '@sagaflow/nats';
+import { createWorker } from '@sagaflow/worker';
+import benchOrder, { chargePayment, createShipment, reserveInventory } from './sagas/bench-order.saga.js';
+import * as steps from './steps.js';
+
+const { values } = parseArgs({ options: { nats: { type: 'string' }, namespace: { type: 'string' }, concurrency: { type: 'string' } } });
+const connection = await connectNats({ url: values.nats ?? 'nats://127.0.0.1:4222', name: 'bench-worker' });
+const worker = createWorker({
+  connection,
+  saga: benchOrder,
+  ...(values.namespace === undefined ? {} : { namespace: values.namespace }),
+  ...(values.concurrency === undefined ? {} : { concurrency: Number(values.concurrency) }),
+});
+worker
+  .step(reserveInventory, (order) => steps.reserveInventory(order))
+  .step(chargePayment, (order) => steps.chargePayment(order))
+  .step(createShipment, (order) => {
+    try {
+      return steps.createShipment(order);
+    } catch (error) {
+      if (error instanceof steps.ShipmentError) throw new StepFailure('ShipmentError', error.message, { retryable: false });
+      throw error;
+    }
+  })
+  .compensation(reserveInventory, ({ order, reservation }) => {
+    if (reservation !== null) steps.releaseInventory(order, reservation);
+  })
+  .compensation(chargePayment, ({ order, payment }) => {
+    if (payment !== null) steps.refundPayment(order, payment);
+  });
+await worker.start();
+process.stdout.write('worker ready\n');
+await new Promise<void>((resolve) => {
+  process.once('SIGINT', resolve);
+  process.once('SIGTERM', resolve);
+});
+await worker.stop();
+await connection.drain();
