@@ -15,6 +15,18 @@ export interface ExampleSaga<S extends string = string> {
   readonly input: (n: number) => unknown;
   /** How instance `n` ends under the example services' failure schedule, and the operations its services apply. */
   readonly expected: (n: number) => { readonly status: SagaStatus; readonly operations: readonly string[] };
+  /** Two-phase start: the upstream that starts each instance from its own transaction. Without it, instances are started with start requests. */
+  readonly upstream?: ExampleUpstream<S>;
+}
+
+/** The upstream of a two-phase start, as a process: prepares, runs its local transaction, confirms or cancels, and serves check-backs. */
+export interface ExampleUpstream<S extends string = string> {
+  /** The process entry (`--db PATH --instances N,N,... [--crash-at POINT] --namespace NS --nats URL`; prints `upstream ready`, then `instances done`), relative to the repository root. */
+  readonly script: string;
+  /** The service whose database the upstream shares: its local transaction and its start markers live there. */
+  readonly service: S;
+  /** Where the upstream process running instance `n` is to die (SIGKILL, `--crash-at`), if it is. */
+  readonly crashAt: (n: number) => string | null;
 }
 
 /** Where the processes meet. */
@@ -44,6 +56,16 @@ export async function startWorker(
 ): Promise<Child> {
   const args = ['--service', options.service, '--db', options.db, '--namespace', options.namespace, '--nats', options.natsUrl, ...(options.args ?? [])];
   return ready(spawnTs(example.workerScript, args, { detached: options.detached === true }), /^worker ready$/u, options);
+}
+
+/** Starts an upstream process running `instances` (optionally killing itself at `crashAt`) and waits until it serves check-backs; kills it if it does not. */
+export async function startUpstream(
+  upstream: ExampleUpstream,
+  options: Rendezvous & { readonly db: string; readonly instances: readonly number[]; readonly crashAt?: string | null },
+): Promise<Child> {
+  const args = ['--db', options.db, '--namespace', options.namespace, '--nats', options.natsUrl, '--instances', options.instances.join(',')];
+  const crash = options.crashAt === undefined || options.crashAt === null ? [] : ['--crash-at', options.crashAt];
+  return ready(spawnTs(upstream.script, [...args, ...crash], { detached: options.detached === true }), /^upstream ready$/u, options);
 }
 
 async function ready(child: Child, pattern: RegExp, options: Rendezvous): Promise<Child> {

@@ -6,7 +6,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import type { EventStore, SagaStatus } from '@sagaflow/core';
 import { connectNats, naming, requestStart, type Naming } from '@sagaflow/nats';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
-import { startEngine, startWorker, type ExampleSaga } from '../../examples/demo/deployment.js';
+import { startEngine, startUpstream, startWorker, type ExampleSaga } from '../../examples/demo/deployment.js';
 import { isRunning, type Child } from '../../examples/demo/processes.js';
 
 /**
@@ -20,6 +20,8 @@ export class SagaCluster<S extends string> {
   readonly storePath = join(this.dir, 'sagaflow.db');
   engine: Child | null = null;
   readonly workers = new Map<S, Child>();
+  /** Upstream processes of a two-phase example (`prepareInstances`). */
+  readonly upstreams: Child[] = [];
   private connection: NatsConnection | null = null;
   private store: EventStore | null = null;
   /** The store URL the engine runs on, when not the cluster's own SQLite file. */
@@ -77,7 +79,7 @@ export class SagaCluster<S extends string> {
     return this.store;
   }
 
-  /** Sends start requests for instances `from` … `to - 1`, `parallel` at a time (one-phase: a two-phase saga, money-transfer, will prepare and confirm). */
+  /** Sends start requests for instances `from` … `to - 1`, `parallel` at a time (one-phase; a two-phase example starts them with `prepareInstances`). */
   async startInstances(from: number, to: number, parallel = 50): Promise<void> {
     const js = jetstream(await this.nats());
     const { saga, instanceId, input } = this.example;
@@ -86,6 +88,27 @@ export class SagaCluster<S extends string> {
       for (let m = n; m < Math.min(to, n + parallel); m++) batch.push(requestStart(js, this.names, { saga, instanceId: instanceId(m), input: input(m) }));
       await Promise.all(batch);
     }
+  }
+
+  /**
+   * Two-phase start of instances `from` … `to - 1` by the example's upstream: one process runs the
+   * instances whose upstream is not scheduled to die and keeps serving check-backs (the returned
+   * `upstream`); each of the others runs in a process of its own, which kills itself where
+   * scheduled (`crashed`, by instance number). Resolves once the first has run all of its own
+   * and every other has died.
+   */
+  async prepareInstances(from: number, to: number): Promise<{ upstream: Child; crashed: Map<number, Child> }> {
+    const spec = this.example.upstream;
+    if (spec === undefined) throw new Error(`${this.example.saga} has no upstream: use startInstances`);
+    const all = Array.from({ length: to - from }, (_, i) => from + i);
+    const options = { natsUrl: this.natsUrl, namespace: this.namespace, db: this.dbOf(spec.service), track: (child: Child) => void this.upstreams.push(child) };
+    const upstream = await startUpstream(spec, { ...options, instances: all.filter((n) => spec.crashAt(n) === null) });
+    const doomed = all.filter((n) => spec.crashAt(n) !== null);
+    const crashed = new Map(await Promise.all(doomed.map(async (n) => [n, await startUpstream(spec, { ...options, instances: [n], crashAt: spec.crashAt(n) })] as const)));
+    const dies = (n: number, child: Child): Promise<unknown> =>
+      Promise.race([child.exited, new Promise((_, reject) => setTimeout(() => reject(new Error(`the upstream of instance ${n} did not die at ${spec.crashAt(n) ?? ''}`)), 60_000).unref())]);
+    await Promise.all([upstream.waitFor(/^instances done$/u, 60_000), ...[...crashed].map(([n, child]) => dies(n, child))]);
+    return { upstream, crashed };
   }
 
   /** Counts instances by status. */
@@ -122,7 +145,7 @@ export class SagaCluster<S extends string> {
   }
 
   async stop(): Promise<void> {
-    const children = [this.engine, ...this.workers.values()].filter((child): child is Child => child !== null);
+    const children = [this.engine, ...this.workers.values(), ...this.upstreams].filter((child): child is Child => child !== null);
     for (const child of children) if (isRunning(child)) child.process.kill('SIGTERM');
     await Promise.all(children.map((child) => child.exited));
     await this.connection?.close();

@@ -27,7 +27,7 @@ export async function expectSettledOnce(
       if (seen.has(signature)) problems.push(`${signature} recorded twice`);
       seen.add(signature);
     }
-    const terminal = events.filter((event) => event.type === 'SagaCompleted' || event.type === 'SagaCompensated').length;
+    const terminal = events.filter((event) => event.type === 'SagaCompleted' || event.type === 'SagaCompensated' || event.type === 'SagaCancelled').length;
     if (terminal !== 1) problems.push(`${terminal} terminal events`);
     const state = replay(registry, example.instanceId(n), events);
     if (E.isLeft(state)) problems.push(`replay failed: ${state.left.message}`);

@@ -8,8 +8,9 @@ import type { JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type pg from 'pg';
 import { createPgBarrier, type PgBarrier } from '@sagaflow/barrier';
-import { requestCancel, requestConfirm, requestPrepare, type Naming } from '@sagaflow/nats';
+import type { Naming } from '@sagaflow/nats';
 import { serveCheckBack, type CheckBackServer } from '@sagaflow/worker';
+import { runTwoPhaseStart, type LocalOutcome, type StartPoint, type StartResult } from '../../../examples/shared/two-phase-start.js';
 import type { TransferInput } from './sagas.js';
 
 /** The bank's tables, in a schema of their own. */
@@ -41,23 +42,18 @@ export async function openAccount(bank: Bank, account: string, balanceCents: num
   await bank.pool.query(`INSERT INTO "${bank.schema}".accounts (id, balance_cents) VALUES ($1, $2) ON CONFLICT (id) DO UPDATE SET balance_cents = $2`, [account, balanceCents]);
 }
 
-/** Points in the upstream's flow, where a test (or the process's `--crash-at`) may step in. */
-export type TransferPoint = 'prepared' | 'marked' | 'committed' | 'rolledBack';
+/** Points in the upstream's flow, where a test (or the process's `--crash-at`) may step in: the shared ones, and `marked` (inside the transaction, after the commit marker). */
+export type TransferPoint = StartPoint | 'marked';
 
 /** What became of a transfer, as the upstream saw it. */
-export type TransferResult =
-  | { readonly outcome: 'notStarted'; readonly error: string }
-  | { readonly outcome: 'confirmed' | 'cancelled' }
-  | { readonly outcome: 'unsent'; readonly after: 'committed' | 'rolledBack'; readonly error: string };
+export type TransferResult = StartResult;
 
 export class InsufficientFunds extends Error {}
 
 /**
- * The two-phase start as an upstream runs it:
- * 1. prepare (pre-send): if it fails or is not answered, stop — if it was stored after all, the
- *    check-back finds no commit marker and cancels it;
- * 2. the local transaction: debit, commit marker, COMMIT (or ROLLBACK);
- * 3. confirm after a commit, cancel after a rollback — if that is lost, the check-back settles it.
+ * The two-phase start as an upstream runs it (`runTwoPhaseStart`, examples/shared/two-phase-start.ts):
+ * prepare, then the local transaction — debit, commit marker, COMMIT (or ROLLBACK) — then confirm
+ * or cancel; whatever is lost on the way, the check-back settles.
  */
 export async function transferMoney(
   bank: Bank,
@@ -66,39 +62,32 @@ export async function transferMoney(
   options: { readonly at?: (point: TransferPoint) => Promise<void> | void; readonly publishTimeoutMs?: number } = {},
 ): Promise<TransferResult> {
   const at = options.at ?? (() => undefined);
-  const publish = options.publishTimeoutMs === undefined ? {} : { timeoutMs: options.publishTimeoutMs };
-  const saga = 'transfer';
   const instanceId = input.transferId;
-  try {
-    await requestPrepare(nats.js, nats.names, { saga, instanceId, input }, publish);
-  } catch (error) {
-    return { outcome: 'notStarted', error: error instanceof Error ? error.message : String(error) };
-  }
-  await at('prepared');
-  const client = await bank.pool.connect();
-  let committed = false;
-  try {
-    await client.query('BEGIN');
-    const debited = await client.query(`UPDATE "${bank.schema}".accounts SET balance_cents = balance_cents - $2 WHERE id = $1 AND balance_cents >= $2`, [input.from, input.amountCents]);
-    if (debited.rowCount !== 1) throw new InsufficientFunds(`${input.from} cannot pay ${input.amountCents}`);
-    await client.query(`INSERT INTO "${bank.schema}".debits (transfer_id, account, amount_cents) VALUES ($1, $2, $3)`, [input.transferId, input.from, input.amountCents]);
-    await bank.barrier.markCommitted(client, instanceId);
-    await at('marked');
-    await client.query('COMMIT');
-    committed = true;
-  } catch {
-    await client.query('ROLLBACK').catch(() => undefined);
-  } finally {
-    client.release();
-  }
-  await at(committed ? 'committed' : 'rolledBack');
-  try {
-    if (committed) await requestConfirm(nats.js, nats.names, { saga, instanceId, by: 'bank' }, publish);
-    else await requestCancel(nats.js, nats.names, { saga, instanceId, by: 'bank', reason: 'the debit was rolled back' }, publish);
-  } catch (error) {
-    return { outcome: 'unsent', after: committed ? 'committed' : 'rolledBack', error: error instanceof Error ? error.message : String(error) };
-  }
-  return { outcome: committed ? 'confirmed' : 'cancelled' };
+  return runTwoPhaseStart(
+    nats,
+    { saga: 'transfer', instanceId, input, by: 'bank' },
+    async (): Promise<LocalOutcome> => {
+      const client = await bank.pool.connect();
+      try {
+        try {
+          await client.query('BEGIN');
+          const debited = await client.query(`UPDATE "${bank.schema}".accounts SET balance_cents = balance_cents - $2 WHERE id = $1 AND balance_cents >= $2`, [input.from, input.amountCents]);
+          if (debited.rowCount !== 1) throw new InsufficientFunds(`${input.from} cannot pay ${input.amountCents}`);
+          await client.query(`INSERT INTO "${bank.schema}".debits (transfer_id, account, amount_cents) VALUES ($1, $2, $3)`, [input.transferId, input.from, input.amountCents]);
+          await bank.barrier.markCommitted(client, instanceId);
+          await at('marked');
+        } catch {
+          await client.query('ROLLBACK').catch(() => undefined);
+          return { committed: false, reason: 'the debit was rolled back' };
+        }
+        await client.query('COMMIT'); // throws when it cannot tell whether it committed: the check-back settles it
+        return { committed: true };
+      } finally {
+        client.release();
+      }
+    },
+    options,
+  );
 }
 
 /** Answers the engine's check-backs for `transfer` from the bank's markers. */
