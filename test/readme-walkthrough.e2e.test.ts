@@ -5,7 +5,7 @@
  * is, and run: the worker snippet serves its steps over a real NATS server for an engine running
  * the saga snippet. The docs cannot drift from the code.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
@@ -47,15 +47,18 @@ const withoutComments = (code: string): string =>
 
 const sagaSnippets = snippets('Write a saga');
 const workerSnippets = snippets('Write a worker');
+const reliableStartSnippets = snippets('Reliable start');
 let dir = '';
 
 beforeAll(() => {
   mkdirSync(join(repoRoot, '.sagaflow'), { recursive: true });
   dir = mkdtempSync(join(repoRoot, '.sagaflow', 'readme-'));
-  for (const { path, code } of [...sagaSnippets, ...workerSnippets]) {
+  for (const { path, code } of [...sagaSnippets, ...workerSnippets, ...reliableStartSnippets]) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });
     writeFileSync(join(dir, path), code);
   }
+  // The outbox snippet imports the money-transfer saga, as a reader's project would have it.
+  copyFileSync(join(repoRoot, 'sagas/money-transfer.saga.ts'), join(dir, 'sagas/money-transfer.saga.ts'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -82,7 +85,7 @@ describe('README walkthrough', () => {
     };
     const parsed = ts.getParsedCommandLineOfConfigFile(configPath, {}, host);
     if (parsed === undefined) throw new Error('cannot read the generated tsconfig.json');
-    expect(parsed.fileNames.map((file) => relative(dir, file)).sort()).toEqual(['payment-worker.ts', 'sagas/order-fulfilment.saga.ts']);
+    expect(parsed.fileNames.map((file) => relative(dir, file)).sort()).toEqual(['outbox-upstream.ts', 'payment-worker.ts', 'sagas/money-transfer.saga.ts', 'sagas/order-fulfilment.saga.ts', 'transfer-upstream.ts']);
     const program = ts.createProgram({ rootNames: parsed.fileNames, options: parsed.options });
     // The snippets' own errors: the packages they import are checked by `tsc -b`.
     const diagnostics = ts.getPreEmitDiagnostics(program).filter((diagnostic) => diagnostic.file === undefined || diagnostic.file.fileName.startsWith(dir));
