@@ -1,7 +1,8 @@
 /** Poison input at the core: clear errors naming the offending field, never an exception. */
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { decide, replay, type SagaInput } from '../src/decider.js';
+import { decide, type SagaInput } from '../src/decider.js';
+import { replay } from '../src/replay.js';
 import { createRegistry } from '../src/registry.js';
 import { sagaSpec, stepSucceeds } from './support/saga-spec.js';
 import { orderFulfilment, orderInput, tripBooking } from './support/test-sagas.js';

@@ -1,7 +1,8 @@
 /** resume: repeat what an instance waits for (same ids), without changing its state. */
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { replay, type SagaInput } from '../src/decider.js';
+import { type SagaInput } from '../src/decider.js';
+import { replay } from '../src/replay.js';
 import { createRegistry } from '../src/registry.js';
 import { operator, sagaSpec, stepSucceeds } from './support/saga-spec.js';
 import { orderFulfilment, orderInput } from './support/test-sagas.js';

@@ -17,7 +17,8 @@
  * No I/O and no test framework: any runner shows the thrown error.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { decide, replay, type Decision, type SagaInput } from '../../src/decider.js';
+import { decide, type Decision, type SagaInput } from '../../src/decider.js';
+import { replay } from '../../src/replay.js';
 import { effectKey, type Effect } from '../../src/effects.js';
 import type { SagaError } from '../../src/errors.js';
 import type { InstanceState } from '../../src/instance-state.js';

@@ -5,7 +5,8 @@
  * way the run breaks the failure semantics of ARCHITECTURE.md. Used by the property tests.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { decide, replay, type SagaInput } from '../../src/decider.js';
+import { decide, type SagaInput } from '../../src/decider.js';
+import { replay } from '../../src/replay.js';
 import type { DispatchEffect, Effect } from '../../src/effects.js';
 import { contextOf, outstandingEffects, type InstanceState } from '../../src/instance-state.js';
 import type { SagaRegistry } from '../../src/registry.js';
