@@ -6,8 +6,8 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventStoreUnavailableError, noStream, type EventStore, type InstanceFilter, type SagaStatus } from '@sagaflow/core';
-import { openSqliteEventStore, sagaflowApplicationId, schemaVersion } from '@sagaflow/store-sqlite';
-import { listingQuery } from '../../packages/store-sqlite/src/instance-listing.js';
+import { openSqliteEventStore, sagaflowApplicationId, schemaVersion, listingQuery } from '@sagaflow/store-sqlite';
+
 import { appendOf, eventStoreContract, started, summaryAt, t0 } from './event-store.contract.js';
 import type { RacerReport } from './support/sqlite-append-racer.js';
 

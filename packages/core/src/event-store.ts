@@ -52,6 +52,9 @@ export interface AppendResult {
   readonly position: number;
 }
 
+/** Page size of {@link EventStore.listInstances} when the filter gives none. */
+export const defaultListLimit = 100;
+
 /** Filter of {@link EventStore.listInstances}; results are newest first (by last change). */
 export interface InstanceFilter {
   readonly saga?: string;

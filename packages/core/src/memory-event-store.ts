@@ -8,6 +8,7 @@ import {
   type InstanceFilter,
   type InstanceSummary,
   type RecordedEvent,
+  defaultListLimit,
 } from './event-store.js';
 
 /** Options of {@link createMemoryEventStore}. */
@@ -21,7 +22,6 @@ export interface MemoryEventStoreOptions {
 }
 
 /** Default page size of `listInstances`, as the port documents. */
-const defaultListLimit = 100;
 
 /**
  * An {@link EventStore} kept in memory, for unit tests and tools: no I/O, nothing survives the process.

@@ -19,11 +19,12 @@ import {
   type AppendResult,
   type EventStore,
   type RecordedEvent,
+  defaultListLimit,
 } from '@sagaflow/core';
 import { followAll } from './all-feed.js';
 import { maskConnectionString, unavailable, withTimeout } from './connection.js';
 import { decodeEvent, encodeAppend, positionOf } from './event-codec.js';
-import { defaultListLimit, InstanceListing } from './instance-listing.js';
+import { InstanceListing } from './instance-listing.js';
 import { ListingProjection } from './listing-projection.js';
 import { checkCategory, defaultCategory, instanceIdOf, streamNameOf, streamPrefixOf } from './stream-names.js';
 

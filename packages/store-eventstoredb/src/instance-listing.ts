@@ -2,35 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { EventStoreUnavailableError, isSagaStatus, type InstanceFilter, type InstanceSummary } from '@sagaflow/core';
+import { instancesTable, listingQuery, sagaflowApplicationId as sqliteStoreApplicationId } from '@sagaflow/store-sqlite';
 
 /** Marks a SQLite file as the instance listing of an EventStoreDB-backed store (`PRAGMA application_id`): "SAGL". */
 export const listingApplicationId = 0x5341474c;
 /** Version of the listing schema this code writes (`PRAGMA user_version`). */
 export const listingSchemaVersion = 1;
-/** The application id of the SQLite event store's own files, refused here by name. */
-const sqliteStoreApplicationId = 0x53414746;
-
-/** Page size of `listInstances` when the filter gives none, as the port documents. */
-export const defaultListLimit = 100;
 
 const schema = `
-  CREATE TABLE instances (
-    instance_id  TEXT    NOT NULL PRIMARY KEY,
-    saga         TEXT    NOT NULL,
-    version      INTEGER NOT NULL,
-    status       TEXT    NOT NULL,
-    state        TEXT    NOT NULL,
-    current_step TEXT,
-    attempts     INTEGER NOT NULL,
-    revision     INTEGER NOT NULL,
-    started_at   INTEGER NOT NULL,
-    updated_at   INTEGER NOT NULL
-  ) STRICT;
-  -- One index per filter shape, each ending in the listing order (updated_at, instance_id).
-  CREATE INDEX instances_by_update      ON instances (updated_at, instance_id);
-  CREATE INDEX instances_by_saga        ON instances (saga, updated_at, instance_id);
-  CREATE INDEX instances_by_status      ON instances (status, updated_at, instance_id);
-  CREATE INDEX instances_by_saga_status ON instances (saga, status, updated_at, instance_id);
+  ${instancesTable}
 
   -- Where the projection of $all stands: every event of the category up to this $all position is applied.
   CREATE TABLE projection (
@@ -148,32 +128,9 @@ export class InstanceListing {
     return this.selectOne.get(instanceId);
   }
 
-  /** Rows matching `filter`, newest change first, instance id (descending, binary order) breaking ties. */
+  /** Rows matching `filter`, newest change first, instance id (descending, binary order) breaking ties; the SQLite store's indexed query. */
   list(filter: InstanceFilter, limit: number): InstanceSummary[] {
-    const params: Record<string, string | number> = { limit };
-    const conditions: string[] = [];
-    if (filter.saga !== undefined) {
-      conditions.push('saga = @saga');
-      params.saga = filter.saga;
-    }
-    const statuses = [...new Set(filter.statuses ?? [])];
-    if (statuses.length > 0) {
-      conditions.push(`status IN (${statuses.map((_, at) => `@status${at}`).join(', ')})`);
-      statuses.forEach((status, at) => (params[`status${at}`] = status));
-    }
-    if (filter.updatedSince !== undefined) {
-      conditions.push('updated_at >= @updatedSince');
-      params.updatedSince = filter.updatedSince;
-    }
-    if (filter.after !== undefined) {
-      conditions.push('(updated_at, instance_id) < (@afterUpdatedAt, @afterInstanceId)');
-      params.afterUpdatedAt = filter.after.updatedAt;
-      params.afterInstanceId = filter.after.instanceId;
-    }
-    const sql =
-      `SELECT ${columns} FROM instances` +
-      (conditions.length > 0 ? ` WHERE ${conditions.join(' AND ')}` : '') +
-      ' ORDER BY updated_at DESC, instance_id DESC LIMIT @limit';
+    const { sql, params } = listingQuery(filter, limit);
     let statement = this.pages.get(sql);
     if (statement === undefined) {
       statement = this.db.prepare(sql);

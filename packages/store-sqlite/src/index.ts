@@ -4,3 +4,4 @@
  */
 export { openSqliteEventStore, type SqliteEventStoreOptions } from './sqlite-event-store.js';
 export { schemaVersion, sagaflowApplicationId } from './schema.js';
+export { instancesTable, listingQuery, type ListingParams, type ListingQuery } from './instance-listing.js';

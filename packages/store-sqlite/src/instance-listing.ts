@@ -1,7 +1,28 @@
 import type { InstanceFilter } from '@sagaflow/core';
 
-/** Page size of `listInstances` when the filter gives none, as the port documents. */
-export const defaultListLimit = 100;
+/**
+ * The listing table, one row per instance, with one index per filter shape of `listInstances`,
+ * each ending in the listing order (updated_at, instance_id), so a page is an index range read,
+ * never a scan and sort. Used by this store and by the EventStoreDB store's listing read model.
+ */
+export const instancesTable = `
+  CREATE TABLE instances (
+    instance_id  TEXT    NOT NULL PRIMARY KEY,
+    saga         TEXT    NOT NULL,
+    version      INTEGER NOT NULL,
+    status       TEXT    NOT NULL,
+    state        TEXT    NOT NULL,
+    current_step TEXT,
+    attempts     INTEGER NOT NULL,
+    revision     INTEGER NOT NULL,
+    started_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX instances_by_update      ON instances (updated_at, instance_id);
+  CREATE INDEX instances_by_saga        ON instances (saga, updated_at, instance_id);
+  CREATE INDEX instances_by_status      ON instances (status, updated_at, instance_id);
+  CREATE INDEX instances_by_saga_status ON instances (saga, status, updated_at, instance_id);
+`;
 
 /** Parameters bound to a listing query, by name. */
 export type ListingParams = Record<string, string | number>;

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { EventStoreUnavailableError } from '@sagaflow/core';
+import { instancesTable } from './instance-listing.js';
 
 /** Marks a SQLite file as a Sagaflow event store (`PRAGMA application_id`): "SAGF". */
 export const sagaflowApplicationId = 0x53414746;
@@ -23,25 +24,7 @@ const migrations: readonly string[] = [
     UNIQUE (instance_id, revision)
   ) STRICT;
 
-  CREATE TABLE instances (
-    instance_id  TEXT    NOT NULL PRIMARY KEY,
-    saga         TEXT    NOT NULL,
-    version      INTEGER NOT NULL,
-    status       TEXT    NOT NULL,
-    state        TEXT    NOT NULL,
-    current_step TEXT,
-    attempts     INTEGER NOT NULL,
-    revision     INTEGER NOT NULL,
-    started_at   INTEGER NOT NULL,
-    updated_at   INTEGER NOT NULL
-  ) STRICT;
-
-  -- One index per filter shape of listInstances, each ending in the listing order
-  -- (updated_at, instance_id), so a page is an index range read, never a scan and sort.
-  CREATE INDEX instances_by_update      ON instances (updated_at, instance_id);
-  CREATE INDEX instances_by_saga        ON instances (saga, updated_at, instance_id);
-  CREATE INDEX instances_by_status      ON instances (status, updated_at, instance_id);
-  CREATE INDEX instances_by_saga_status ON instances (saga, status, updated_at, instance_id);
+  ${instancesTable}
   `,
 ];
 

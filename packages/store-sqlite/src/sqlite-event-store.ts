@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import {
   EventStoreUnavailableError,
+  defaultListLimit,
   checkAppendRequest,
   checkLimit,
   WrongExpectedRevisionError,
@@ -13,7 +14,7 @@ import {
 } from '@sagaflow/core';
 
 import { defaultBusyTimeoutMs, openDatabase, unavailable } from './connection.js';
-import { defaultListLimit, listingQuery, type ListingParams } from './instance-listing.js';
+import { listingQuery, type ListingParams } from './instance-listing.js';
 
 /** Options of {@link openSqliteEventStore}. */
 export interface SqliteEventStoreOptions {
