@@ -172,12 +172,13 @@ export class Engine {
       if (E.isLeft(decision)) return decision;
       const next = decision.right.state;
       if (next === null) return E.left(sagaError.instanceNotFound(instanceId));
-      if (decision.right.events.length === 0) return E.right(summaryOf(next));
+      const summary = summaryOf(next);
+      if (decision.right.events.length === 0) return E.right(summary);
       const result = await this.appends.append({
         instanceId,
         expectedRevision: state?.revision ?? noStream,
         events: decision.right.events.map(encodeEvent),
-        summary: summaryOf(next),
+        summary,
       });
       if (result instanceof WrongExpectedRevisionError) {
         this.cache.delete(instanceId);
@@ -187,9 +188,9 @@ export class Engine {
       }
       if (isTerminal(next.status)) this.cache.delete(instanceId);
       else this.cache.set(instanceId, next);
-      if (next.status !== state?.status) this.options.transport.announce?.(summaryOf(next));
+      if (next.status !== state?.status) this.options.transport.announce?.(summary);
       this.act(decision.right.effects);
-      return E.right(summaryOf(next));
+      return E.right(summary);
     }
   }
 
