@@ -14,9 +14,10 @@
  *
  *   npm run bench [-- --workloads W1,W2 --n 2000 --concurrency 100 --runs 3 --warmup 200
  *                     --c1-n 300 --c1-warmup 50 --c1-runs 3 --store URL --worker-concurrency N
- *                     --only sagaflow|baseline|list|scale --cpu-prof DIR --quick --out FILE]
+ *                     --only sagaflow|baseline|list|scale|decision --cpu-prof DIR --quick --out FILE]
  *   npm run bench -- --only list [list benchmark options]   # the `sagaflow list` benchmark (also npm run bench:list)
  *   npm run bench -- --only scale [scale options]           # RSS and recovery at scale, bench/scale.ts (also npm run bench:scale)
+ *   npm run bench -- --only decision [--sagas N --rounds N]  # CPU per saga of the pure decision path, bench/decision-path.ts
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -32,8 +33,10 @@ import { runSeries, type Series, type StartSaga } from './harness.js';
 import type { Order } from './steps.js';
 
 const argv = process.argv.slice(2);
-if (argv[0] === '--only' && (argv[1] === 'list' || argv[1] === 'scale')) {
-  const script = argv[1] === 'list' ? 'bench/list-instances.ts' : 'bench/scale.ts';
+const sideBenches: Readonly<Record<string, string>> = { list: 'bench/list-instances.ts', scale: 'bench/scale.ts', decision: 'bench/decision-path.ts' };
+const sideBench = argv[0] === '--only' ? sideBenches[argv[1] ?? ''] : undefined;
+if (sideBench !== undefined) {
+  const script = sideBench;
   const ran = spawnSync(process.execPath, ['--import', 'tsx', script, ...argv.slice(2)], { cwd: repoRoot, stdio: 'inherit' });
   process.exit(ran.status ?? 1);
 }

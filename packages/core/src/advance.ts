@@ -1,15 +1,14 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
+import type { AnyMachineSnapshot } from 'xstate';
 import { decodeWith } from './codec.js';
 import { effectId, timerId } from './effects.js';
+import { machineStart, machineTransition, type MachineAction } from './machine-transition.js';
 import { sagaError, type SagaError } from './errors.js';
 import { outstandingEffects, statusOf, type InstanceState } from './instance-state.js';
 import type { SagaContext, SagaMachineEvent, SagaMachineInput } from './saga-context.js';
 import type { AnySagaDefinition, AnyStep, StepContext } from './saga-definition.js';
 import type { DecisionEvent, InputEvent } from './saga-events.js';
 import { delayPurposes, instanceDelayPurposes, type TimerPurpose } from './saga-machine.js';
-
-type Draft<T> = T extends unknown ? Omit<T, 'at' | 'state' | 'status'> : never;
 
 /** The machine's answer to one input: its new snapshot, the decisions it made, the timers it dropped. */
 export type Step = { readonly snapshot: AnyMachineSnapshot; readonly decisions: readonly DecisionEvent[]; readonly cancelled: readonly string[] };
@@ -19,7 +18,7 @@ export function advance(definition: AnySagaDefinition, state: InstanceState | nu
   const instanceId = state?.instanceId ?? (input.type === 'SagaStarted' || input.type === 'SagaPrepared' ? input.instanceId : '?');
   const revision = (state?.revision ?? -1) + 1;
   let snapshot: AnyMachineSnapshot;
-  let actions: readonly { type: string; params?: unknown }[];
+  let actions: readonly MachineAction[];
   if (input.type === 'SagaStarted' || input.type === 'SagaPrepared') {
     const decoded = decodeWith(definition.input, input.input);
     if (E.isLeft(decoded)) return E.left(sagaError.corruptEvent(instanceId, revision, decoded.left.map(prefix('input'))));
@@ -30,7 +29,7 @@ export function advance(definition: AnySagaDefinition, state: InstanceState | nu
       at: input.at,
       startAt: input.type === 'SagaStarted' ? (input.startAt ?? null) : null,
     };
-    [snapshot, actions] = initialTransition(definition.machine, machineInput);
+    [snapshot, actions] = machineStart(definition.machine, machineInput);
   } else if (input.type === 'OperatorIntervened' && input.action === 'resume') {
     if (state === null) return E.left(sagaError.instanceNotFound(instanceId));
     return outstandingEffects(state).length === 0 ? E.right('ignored') : E.right({ snapshot: state.snapshot, decisions: [], cancelled: [] });
@@ -38,11 +37,15 @@ export function advance(definition: AnySagaDefinition, state: InstanceState | nu
     if (state === null) return E.left(sagaError.instanceNotFound(instanceId));
     const event = machineEvent(state, input, revision);
     if (E.isLeft(event)) return event;
-    [snapshot, actions] = transition(definition.machine, state.snapshot, event.right);
+    [snapshot, actions] = machineTransition(definition.machine, state.snapshot, event.right);
     if (snapshot === state.snapshot && actions.length === 0) return E.right('ignored');
   }
   const context = snapshot.context as SagaContext;
-  const decisions: Draft<DecisionEvent>[] = [];
+  // Every decision is stamped with the input's time and the state it leads to.
+  const at = input.at;
+  const value = snapshot.value as unknown;
+  const status = statusOf(snapshot);
+  const decisions: DecisionEvent[] = [];
   const cancelled: string[] = [];
   const activeTimers = new Map(state?.timers ?? []);
   if (input.type === 'StepTimedOut' || input.type === 'CompensationTimedOut' || input.type === 'TimerFired') activeTimers.delete(input.timerId);
@@ -60,6 +63,9 @@ export function advance(definition: AnySagaDefinition, state: InstanceState | nu
           attempt: Number(params.attempt),
           effectId: effectId(instanceId, String(params.step), kind, Number(params.attempt)),
           command: command.right,
+          at,
+          state: value,
+          status,
         });
         break;
       }
@@ -76,6 +82,9 @@ export function advance(definition: AnySagaDefinition, state: InstanceState | nu
           dueAt: input.at + delay,
           purpose,
           step,
+          at,
+          state: value,
+          status,
         });
         break;
       }
@@ -88,13 +97,13 @@ export function advance(definition: AnySagaDefinition, state: InstanceState | nu
         }
         break;
       case 'recordCompleted':
-        decisions.push({ type: 'SagaCompleted' });
+        decisions.push({ type: 'SagaCompleted', at, state: value, status });
         break;
       case 'requestCheckBack':
-        decisions.push({ type: 'CheckBackRequested', attempt: Number(params.attempt) });
+        decisions.push({ type: 'CheckBackRequested', attempt: Number(params.attempt), at, state: value, status });
         break;
       case 'recordCompensated':
-        decisions.push({ type: 'SagaCompensated', failure: context.failure });
+        decisions.push({ type: 'SagaCompensated', failure: context.failure, at, state: value, status });
         break;
       case 'recordStuck': {
         const last =
@@ -103,15 +112,14 @@ export function advance(definition: AnySagaDefinition, state: InstanceState | nu
             : input.type === 'EffectDeadLettered'
               ? { code: 'DeadLettered', message: input.reason, retryable: false }
               : null;
-        decisions.push({ type: 'SagaStuck', step: String(params.step), error: last });
+        decisions.push({ type: 'SagaStuck', step: String(params.step), error: last, at, state: value, status });
         break;
       }
       default:
         return E.left(sagaError.unsupportedAction(definition.name, action.type));
     }
   }
-  const stamp = { at: input.at, state: snapshot.value as unknown, status: statusOf(snapshot) };
-  return E.right({ snapshot, decisions: decisions.map((draft) => ({ ...draft, ...stamp })), cancelled });
+  return E.right({ snapshot, decisions, cancelled });
 }
 
 function machineEvent(state: InstanceState, input: Exclude<InputEvent, { type: 'SagaStarted' | 'SagaPrepared' }>, revision: number): E.Either<SagaError, SagaMachineEvent> {

@@ -35,6 +35,8 @@ export const statusTags = {
  * compensation states (keyed by step name). A step or group so named would replace them.
  */
 const reservedStateNames: readonly string[] = ['compensating', 'completed', 'compensated', 'next', 'entry', 'pending', 'scheduled', 'cancelled', 'run'];
+/** The input of actors made only to compute transitions (see machine-transition.ts); their context is never used. */
+const inertInput: SagaMachineInput = { instanceId: '', input: null };
 
 type Args = { readonly context: SagaContext; readonly event: SagaMachineEvent };
 type StateConfig = Record<string, unknown>;
@@ -351,7 +353,9 @@ export function machineKit(sagaName: string, steps: ReadonlyMap<string, AnyStep>
         delays,
       }).createMachine({
         id: sagaMachineId,
-        context: ({ input }: { input: SagaMachineInput }) => initialContext(input),
+        // Actors made only to compute transitions (ours, and those xstate's pure `transition()` makes on
+        // every call) have no input: give them an empty context rather than throw.
+        context: ({ input }: { input: SagaMachineInput | undefined }) => initialContext(input ?? inertInput),
         initial: 'entry',
         states,
       } as never) as unknown as AnyStateMachine;

@@ -1,0 +1,105 @@
+/**
+ * The engine's per-input work without I/O: for each saga of the standard workload, `decide` every
+ * input (start, then one reply per dispatched command), encode the events as the store receives
+ * them and compute the listing row, exactly as the engine's loop does between a message and its
+ * append. Reports CPU microseconds per saga (best round), so the cost of the pure core can be
+ * measured apart from SQLite, NATS and the other processes.
+ *
+ *   npm run bench -- --only decision [-- --sagas 20000 --rounds 5 --workloads W1,W2]
+ *   node --import tsx bench/decision-path.ts --sagas 20000 --rounds 5
+ *   node --import tsx --cpu-prof --cpu-prof-dir /tmp/prof bench/decision-path.ts   # where it goes
+ */
+import { parseArgs } from 'node:util';
+import * as E from 'fp-ts/lib/Either.js';
+import { createRegistry, decide, encodeEvent, summaryOf, type DispatchEffect, type InstanceState, type ReplyOutcome, type SagaInput } from '@sagaflow/core';
+import benchOrder from './sagas/bench-order.saga.js';
+import * as steps from './steps.js';
+import type { Order } from './steps.js';
+
+const { values } = parseArgs({
+  options: {
+    sagas: { type: 'string', default: '20000' },
+    rounds: { type: 'string', default: '5' },
+    warmup: { type: 'string', default: '2000' },
+    workloads: { type: 'string', default: 'W1,W2' },
+  },
+});
+
+const registry = createRegistry([benchOrder]);
+let clock = Date.UTC(2026, 0, 1);
+
+/** Decides one input the way the engine does, and returns the new state and what it dispatched. */
+function step(state: InstanceState | null, input: SagaInput): { state: InstanceState; dispatched: DispatchEffect[] } {
+  const decision = decide(registry, state, input, clock++);
+  if (E.isLeft(decision)) throw new Error(decision.left.message);
+  const next = decision.right.state;
+  if (next === null) throw new Error('no state after a decision');
+  decision.right.events.map(encodeEvent);
+  summaryOf(next);
+  return { state: next, dispatched: decision.right.effects.filter((effect): effect is DispatchEffect => effect.type === 'dispatch') };
+}
+
+/** What the worker would reply for a command: the peers' step bodies, a thrown ShipmentError as a non-retryable failure. */
+function runStep(operation: string, command: unknown): ReplyOutcome {
+  try {
+    switch (operation) {
+      case 'reserveInventory':
+        return { ok: true, reply: steps.reserveInventory(command as Order) };
+      case 'chargePayment':
+        return { ok: true, reply: steps.chargePayment(command as Order) };
+      case 'createShipment':
+        return { ok: true, reply: steps.createShipment(command as Order) };
+      case 'releaseInventory': {
+        const { order, reservation } = command as { order: Order; reservation: { reservationId: string } };
+        return { ok: true, reply: steps.releaseInventory(order, reservation) };
+      }
+      case 'refundPayment': {
+        const { order, payment } = command as { order: Order; payment: { paymentId: string; amount: number } };
+        return { ok: true, reply: steps.refundPayment(order, payment) };
+      }
+      default:
+        throw new Error(`unknown operation ${operation}`);
+    }
+  } catch (error) {
+    if (!(error instanceof steps.ShipmentError)) throw error;
+    return { ok: false, error: { code: error.name, message: error.message, retryable: false } };
+  }
+}
+
+/** One saga from start to its end, replies computed by the peers' step bodies. */
+function runSaga(index: number, failShipment: boolean): string {
+  const instanceId = `order-${index}`;
+  const order: Order = { id: instanceId, sku: 'sku-1', qty: 1, amount: 42, failShipment };
+  let { state, dispatched } = step(null, { type: 'start', saga: 'bench-order', instanceId, input: order });
+  while (dispatched.length > 0) {
+    const pending = dispatched;
+    dispatched = [];
+    for (const command of pending) {
+      const outcome = runStep(command.operation, command.command);
+      const next = step(state, { type: 'reply', effectId: command.id, outcome });
+      state = next.state;
+      dispatched.push(...next.dispatched);
+    }
+  }
+  return state.status;
+}
+
+const sagas = Number(values.sagas);
+const rounds = Number(values.rounds);
+for (const workload of values.workloads.split(',')) {
+  const failShipment = workload === 'W2';
+  const expected = failShipment ? 'compensated' : 'completed';
+  for (let i = 0; i < Number(values.warmup); i++) runSaga(i, failShipment);
+  const perSaga: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    const before = process.cpuUsage();
+    for (let i = 0; i < sagas; i++) {
+      const status = runSaga(i, failShipment);
+      if (status !== expected) throw new Error(`${workload}: saga ended ${status}, expected ${expected}`);
+    }
+    const used = process.cpuUsage(before);
+    perSaga.push((used.user + used.system) / sagas);
+  }
+  const best = Math.min(...perSaga);
+  console.log(`${workload}: ${best.toFixed(1)} µs CPU per saga (best of ${rounds} rounds of ${sagas}; rounds: ${perSaga.map((us) => us.toFixed(0)).join(', ')})`);
+}
