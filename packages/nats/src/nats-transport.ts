@@ -169,10 +169,14 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     checkBack(effect: CheckBackEffect) {
       return askCheckBack(options.connection, names, effect, { timeoutMs: options.checkBackTimeoutMs ?? 5_000, log });
     },
+    // Best effort, as the port says: a plain publish (the events stream still stores it) spares a
+    // JetStream acknowledgement round trip per status change that nothing would wait for.
     announce(summary: InstanceSummary) {
-      js.publish(names.event(summary.saga, summary.status), JSON.stringify(summary)).catch((error: unknown) =>
-        log(`status change of ${summary.instanceId} not announced: ${error instanceof Error ? error.message : String(error)}`),
-      );
+      try {
+        options.connection.publish(names.event(summary.saga, summary.status), JSON.stringify(summary));
+      } catch (error) {
+        log(`status change of ${summary.instanceId} not announced: ${error instanceof Error ? error.message : String(error)}`);
+      }
     },
     async close() {
       for (const messages of loops.splice(0)) await messages.close();

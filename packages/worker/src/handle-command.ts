@@ -50,7 +50,7 @@ export async function handleCommand(msg: JsMsg, scope: CommandScope): Promise<vo
       msg.nak();
       return;
     }
-    if (await publishReply(scope.js, scope.names, replyTo, effect, outcome, scope.log)) await acknowledge(msg, scope);
+    if (await publishReply(scope.js, scope.names, replyTo, effect, outcome, scope.log)) acknowledge(msg, scope);
     else msg.nak(scope.retryDelayMs);
   } catch (error) {
     scope.log(`command ${describe(msg)} not handled, redelivering: ${messageOf(error)}`);
@@ -97,15 +97,19 @@ function misdelivery({ effect, replyTo }: CommandEnvelope, { names, saga, operat
 async function deadLetter(msg: JsMsg, scope: CommandScope, reason: string): Promise<void> {
   await deadLetterMessage(scope.js, scope.names, msg, reason);
   scope.log(`command ${describe(msg)} dead-lettered: ${reason}`);
-  await acknowledge(msg, scope);
+  acknowledge(msg, scope);
 }
 
-async function acknowledge(msg: JsMsg, scope: CommandScope): Promise<void> {
+/**
+ * Acknowledges without waiting for the server's confirmation: the reply is already stored, so a lost
+ * acknowledgement only means a redelivery, whose (idempotent) handler runs again and whose reply is
+ * deduplicated. Waiting would cost a round trip per command and change nothing.
+ */
+function acknowledge(msg: JsMsg, scope: CommandScope): void {
   try {
-    await msg.ackAck();
+    msg.ack();
   } catch (error) {
-    // The reply is stored; a redelivery runs the (idempotent) handler again and its reply is deduplicated.
-    scope.log(`acknowledgement of command ${describe(msg)} not confirmed: ${messageOf(error)}`);
+    scope.log(`acknowledgement of command ${describe(msg)} not sent, it will be redelivered: ${messageOf(error)}`);
   }
 }
 
