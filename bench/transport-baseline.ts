@@ -10,13 +10,15 @@
  *   --role echo    stands in for the worker: consumes the 5 operations' commands, publishes a reply to the
  *                  replies stream, and acknowledges the command once the reply is stored.
  *
+ * Commands and replies are JetStream publishes acknowledged by the stream; status events are plain
+ * publishes into the events stream; both as the engine and the worker make them.
  * W1 (failShipment false): start + 3 commands + 3 replies, 2 status events. W2: start + 5 commands
  * (reserve, charge, ship, refund, release) + 5 replies, 3 status events; as Sagaflow.
  * Usage: transport-baseline.ts --role relay|echo --nats URL --namespace NS. Prints `<role> ready`.
  */
 import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { connectNats, ensureEngineConsumers, ensureOperationConsumer, ensureStreams, naming } from '@sagaflow/nats';
+import { connectNats, ensureEngineConsumers, ensureOperationConsumer, ensureStreams, naming, streamPublisher } from '@sagaflow/nats';
 
 const { values } = parseArgs({ options: { role: { type: 'string' }, nats: { type: 'string' }, namespace: { type: 'string' } } });
 const role = values.role;
@@ -25,6 +27,9 @@ const saga = 'bench-order';
 const names = naming(values.namespace ?? 'baseline');
 const connection = await connectNats({ url: values.nats ?? 'nats://127.0.0.1:4222', name: `baseline-${role}` });
 const js = jetstream(connection);
+// Publishes the way Sagaflow's engine and worker do (acknowledgements on a shared inbox), so the
+// baseline stays the practical limit of the transport rather than of one client API.
+const publisher = streamPublisher(connection);
 const jsm = await jetstreamManager(connection);
 await ensureStreams(jsm, names);
 const happy = ['reserveInventory', 'chargePayment', 'createShipment'];
@@ -51,12 +56,12 @@ async function consume(stream: string, durable: string, handle: (msg: JsMsg) => 
 }
 
 const announce = (instanceId: string, status: string): void => {
-  js.publish(names.event(saga, status), json({ instanceId, saga, status })).catch(warn);
+  connection.publish(names.event(saga, status), json({ instanceId, saga, status }));
 };
 const dispatch = (work: Work): void => {
   const ops = work.fail ? failing : happy;
   const operation = ops[work.index] ?? 'none';
-  js.publish(names.command(saga, operation), json(work), { msgID: `${work.instanceId}/${operation}/1` }).catch(warn);
+  publisher.publish(names.command(saga, operation), json(work), { msgID: `${work.instanceId}/${operation}/1` }).catch(warn);
 };
 
 if (role === 'relay') {
@@ -81,7 +86,7 @@ if (role === 'relay') {
     const durable = await ensureOperationConsumer(jsm, names, saga, operation);
     await consume(names.streams.commands, durable, async (msg) => {
       const work = msg.json<Work>();
-      await js.publish(names.reply(saga), msg.data, { msgID: `${work.instanceId}/${operation}/1` });
+      await publisher.publish(names.reply(saga), msg.data, { msgID: `${work.instanceId}/${operation}/1` });
       msg.ack();
     }, 100);
   }

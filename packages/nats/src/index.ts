@@ -1,6 +1,7 @@
 export { connectNats, maskUrl, natsSettingsFromEnv, NatsUnavailableError, type NatsSettings } from './connect.js';
 export { deadLetterMessage, getDeadLetter, listDeadLetters, putDeadLetter, type DeadLetter, type DeadLetterInput } from './dead-letters.js';
 export { checkToken, naming, type Naming } from './naming.js';
+export { StreamPublishError, StreamPublisher, streamPublisher, type StoredAck, type StreamPublishOptions } from './stream-publisher.js';
 export { createNatsTransport, type NatsTransport, type NatsTransportOptions } from './nats-transport.js';
 export {
   commandBody,

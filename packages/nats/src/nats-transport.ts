@@ -6,6 +6,7 @@ import { askCheckBack } from './check-back.js';
 import { deadLetterMessage, putDeadLetter } from './dead-letters.js';
 import { naming, type Naming } from './naming.js';
 import { commandBody, commandHeaders, decodeReply, decodeStart, header, parseJson, startRequestOf } from './protocol.js';
+import { streamPublisher } from './stream-publisher.js';
 import { ensureEngineConsumers, ensureStreams, type ConsumerSettings } from './topology.js';
 
 /** Options of the engine's NATS transport. */
@@ -55,6 +56,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
   await ensureEngineConsumers(jsm, names, options.consumer);
   const log = options.log ?? ((message: string) => process.stderr.write(`sagaflow nats: ${message}\n`));
   const retryDelayMs = options.retryDelayMs ?? 1000;
+  const publisher = streamPublisher(options.connection);
   const loops: ConsumerMessages[] = [];
   const inFlight = new Set<Promise<void>>();
 
@@ -155,7 +157,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     js,
     jsm,
     async dispatch(effect: DispatchEffect) {
-      await js.publish(names.command(effect.saga, effect.operation), commandBody(effect), {
+      await publisher.publish(names.command(effect.saga, effect.operation), commandBody(effect), {
         msgID: effect.id,
         headers: commandHeaders(effect, names.reply(effect.saga)),
       });

@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { millis, type NatsConnection } from '@nats-io/transport-node';
 import type { AnyStep, SagaDefinition, Step } from '@sagaflow/core';
-import { checkToken, ensureOperationConsumer, ensureStreams, naming, type ConsumerSettings, type Naming } from '@sagaflow/nats';
+import { checkToken, ensureOperationConsumer, ensureStreams, naming, streamPublisher, type ConsumerSettings, type Naming } from '@sagaflow/nats';
 import { handleCommand } from './handle-command.js';
 import type { CompensationHandler, StepHandler } from './handler.js';
 import { OperationTable } from './operations.js';
@@ -111,7 +111,7 @@ export function createWorker<I>(options: WorkerOptions<I>): Worker<I> {
     if (controller.signal.aborted) return;
     const batch = Math.max(1, Math.floor(concurrency / served.length));
     for (const { operation, consumer, heartbeatMs } of served) {
-      const scope = { js, names, saga: saga.name, operation, heartbeatMs, retryDelayMs, signal: controller.signal, log };
+      const scope = { js, publisher: streamPublisher(connection), names, saga: saga.name, operation, heartbeatMs, retryDelayMs, signal: controller.signal, log };
       const handle = (msg: JsMsg): Promise<void> => track(handleCommand(msg, scope));
       pulls.push(pullCommands({ consumer, slots, batch, retryDelayMs, signal: controller.signal, log, handle }));
     }

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { decodeWith, formatProblems, isStepFailure, type ReplyOutcome } from '@sagaflow/core';
-import { parseJson, deadLetterMessage, readCommandEnvelope, type CommandEnvelope, type Naming } from '@sagaflow/nats';
+import { parseJson, deadLetterMessage, readCommandEnvelope, type CommandEnvelope, type Naming, type StreamPublisher } from '@sagaflow/nats';
 import type { EffectIdentity } from './handler.js';
 import { startHeartbeat } from './heartbeat.js';
 import type { Operation } from './operations.js';
@@ -10,6 +10,8 @@ import { publishReply } from './publish-reply.js';
 /** What handling a command needs besides the message. */
 export interface CommandScope {
   readonly js: JetStreamClient;
+  /** Publishes replies to the replies stream. */
+  readonly publisher: StreamPublisher;
   readonly names: Naming;
   readonly saga: string;
   readonly operation: Operation;
@@ -50,7 +52,7 @@ export async function handleCommand(msg: JsMsg, scope: CommandScope): Promise<vo
       msg.nak();
       return;
     }
-    if (await publishReply(scope.js, scope.names, replyTo, effect, outcome, scope.log)) acknowledge(msg, scope);
+    if (await publishReply(scope.publisher, scope.names, replyTo, effect, outcome, scope.log)) acknowledge(msg, scope);
     else msg.nak(scope.retryDelayMs);
   } catch (error) {
     scope.log(`command ${describe(msg)} not handled, redelivering: ${messageOf(error)}`);

@@ -1,7 +1,6 @@
-import type { JetStreamClient } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import type { ReplyOutcome } from '@sagaflow/core';
-import { header, replyBody, type Naming } from '@sagaflow/nats';
+import { header, replyBody, type Naming, type StreamPublisher } from '@sagaflow/nats';
 import type { EffectIdentity } from './handler.js';
 
 /**
@@ -10,7 +9,7 @@ import type { EffectIdentity } from './handler.js';
  * redelivery) a no-op. Resolves to whether the reply is stored.
  */
 export async function publishReply(
-  js: JetStreamClient,
+  publisher: StreamPublisher,
   names: Naming,
   replyTo: string,
   effect: EffectIdentity,
@@ -21,7 +20,7 @@ export async function publishReply(
   h.set(header.instance, effect.instanceId);
   h.set(header.effect, effect.id);
   try {
-    await js.publish(replyTo, body(effect, outcome), { msgID: `reply:${effect.id}`, headers: h, expect: { streamName: names.streams.replies } });
+    await publisher.publish(replyTo, body(effect, outcome), { msgID: `reply:${effect.id}`, headers: h, expectStream: names.streams.replies });
     return true;
   } catch (error) {
     log(`reply to ${effect.id} not stored, the command will be redelivered: ${error instanceof Error ? error.message : String(error)}`);

@@ -19,16 +19,16 @@ const reserve = (orderId: string) => commandOf(reserveInventory, { orderId, item
 /** A connection whose first JetStream publish to a reply subject fails, as if the server were unreachable. */
 function failingFirstReply(connection: NatsConnection, namespace: string): NatsConnection {
   let failed = false;
-  const request: NatsConnection['request'] = (subject, payload, options) => {
+  const publish: NatsConnection['publish'] = (subject, payload, options) => {
     if (!failed && subject.startsWith(`${namespace}.reply.`)) {
       failed = true;
-      return Promise.reject(new Error('simulated outage'));
+      throw new Error('simulated outage');
     }
-    return connection.request(subject, payload, options);
+    connection.publish(subject, payload, options);
   };
   return new Proxy(connection, {
     get(target, property) {
-      if (property === 'request') return request;
+      if (property === 'publish') return publish;
       const value: unknown = Reflect.get(target, property, target);
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
