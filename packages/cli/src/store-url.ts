@@ -1,7 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createMemoryEventStore, EventStoreUnavailableError, type EventStore } from '@sagaflow/core';
-import { openEventStoreDbStore } from '@sagaflow/store-eventstoredb';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import { OperationError, UsageError } from './cli-error.js';
 
@@ -25,6 +24,8 @@ export async function openStore(url: string): Promise<EventStore> {
       const { connectionString, listingPath } = splitListing(url);
       try {
         mkdirSync(dirname(listingPath), { recursive: true });
+        // Loaded only when asked for: the gRPC client takes ~0.3 s to load, which every command on SQLite would pay.
+        const { openEventStoreDbStore } = await import('@sagaflow/store-eventstoredb');
         return await openEventStoreDbStore(connectionString, { listingPath });
       } catch (error) {
         if (error instanceof EventStoreUnavailableError) throw new OperationError(error.message);
