@@ -70,7 +70,7 @@ if (role === 'relay') {
     const start = msg.json<{ instanceId: string; input: { failShipment: boolean } }>();
     announce(start.instanceId, 'running');
     dispatch({ instanceId: start.instanceId, fail: start.input.failShipment, index: 0 });
-    msg.ack();
+    publisher.send(() => msg.ack());
   });
   await consume(names.streams.replies, names.engineConsumer, (msg) => {
     const reply = msg.json<Work>();
@@ -79,7 +79,7 @@ if (role === 'relay') {
     if (reply.fail && reply.index === 2) announce(reply.instanceId, 'compensating');
     if (next < ops.length) dispatch({ ...reply, index: next });
     else announce(reply.instanceId, reply.fail ? 'compensated' : 'completed');
-    msg.ack();
+    publisher.send(() => msg.ack());
   });
 } else {
   for (const operation of operations) {
@@ -87,7 +87,7 @@ if (role === 'relay') {
     await consume(names.streams.commands, durable, async (msg) => {
       const work = msg.json<Work>();
       await publisher.publish(names.reply(saga), msg.data, { msgID: `${work.instanceId}/${operation}/1` });
-      msg.ack();
+      publisher.send(() => msg.ack());
     }, 100);
   }
 }

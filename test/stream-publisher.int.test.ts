@@ -35,6 +35,23 @@ describe('stream publisher', () => {
     expect((await jsm.streams.info(stream)).state.messages).toBe(500);
   });
 
+  it('writes what was queued in one turn together, in order, and flushed() waits for it', async () => {
+    const publisher = streamPublisher(nc);
+    const order: string[] = [];
+    const sub = nc.subscribe('pubtest.plain.>', { callback: (_, msg) => order.push(msg.string()) });
+    await nc.flush();
+    for (let i = 0; i < 5; i++) publisher.send(() => nc.publish('pubtest.plain.x', `w${i}`));
+    publisher.send(() => {
+      throw new Error('a write that fails');
+    });
+    publisher.send(() => nc.publish('pubtest.plain.x', 'after the failure'));
+    expect(order).toEqual([]); // queued, not yet written
+    await publisher.flushed();
+    await nc.flush();
+    expect(order).toEqual(['w0', 'w1', 'w2', 'w3', 'w4', 'after the failure']);
+    sub.unsubscribe();
+  });
+
   it('stores a message id once and says so', async () => {
     const publisher = streamPublisher(nc);
     const first = await publisher.publish(`${subject}.a`, 'one', { msgID: 'effect-1' });
@@ -73,6 +90,7 @@ describe('stream publisher', () => {
     const silent = nc.subscribe('pubtest.silent.>');
     const publisher = streamPublisher(nc);
     const waiting = publisher.publish('pubtest.silent.y', 'x').catch((e: unknown) => e);
+    await publisher.flushed(); // written, and the silent responder has it
     silent.unsubscribe();
     await jsm.streams.delete(stream);
     await nc.close();

@@ -66,6 +66,8 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
   };
 
   const deadLetter = (msg: JsMsg, reason: string): Promise<void> => deadLetterMessage(js, names, msg, reason);
+  /** Acknowledges with the turn's other writes; if it is lost, the message comes back and is a no-op then. */
+  const acknowledge = (msg: JsMsg): void => publisher.send(() => msg.ack());
 
   const onReply = async (msg: JsMsg, handlers: TransportHandlers): Promise<void> => {
     try {
@@ -77,7 +79,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
       }
       const verdict = await handlers.reply(reply.right);
       if (!verdict.accepted) await deadLetter(msg, verdict.reason);
-      msg.ack();
+      acknowledge(msg);
     } catch (error) {
       log(`reply ${msg.seq} not recorded, redelivering: ${error instanceof Error ? error.message : String(error)}`);
       msg.nak(retryDelayMs);
@@ -92,7 +94,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
         ? ({ accepted: false, reason: `undecodable start request: ${request.left}` } as const)
         : await handlers.start(startRequestOf(saga, request.right));
       if (!verdict.accepted) await deadLetter(msg, verdict.reason);
-      msg.ack();
+      acknowledge(msg);
     } catch (error) {
       log(`start request ${msg.seq} not recorded, redelivering: ${error instanceof Error ? error.message : String(error)}`);
       msg.nak(retryDelayMs);
@@ -182,9 +184,10 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     },
     async close() {
       for (const messages of loops.splice(0)) await messages.close();
-      // Make sure the server has seen the pulls end, or it may still hand them a message that then waits out its ack wait.
-      await options.connection.flush();
       await Promise.allSettled([...inFlight]);
+      // Make sure the server has seen the pulls end (or it may still hand them a message that then waits
+      // out its ack wait) and the acknowledgements of the messages just handled.
+      await publisher.flushed();
     },
   };
 }

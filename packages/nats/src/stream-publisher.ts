@@ -47,6 +47,8 @@ export class StreamPublisher {
   private readonly sweeper: ReturnType<typeof setInterval>;
   private next = 0;
   private closedReason: string | null = null;
+  private writes: (() => void)[] = [];
+  private writing = false;
 
   constructor(
     private readonly connection: NatsConnection,
@@ -67,13 +69,45 @@ export class StreamPublisher {
     if (options.expectStream !== undefined) h?.set('Nats-Expected-Stream', options.expectStream);
     return new Promise<StoredAck>((resolve, reject) => {
       this.pending.set(token, { subject, sentAt: Date.now(), resolve, reject });
-      try {
-        this.connection.publish(subject, data, { reply: `${this.prefix}.${token}`, ...(h === undefined ? {} : { headers: h }) });
-      } catch (error) {
-        this.pending.delete(token);
-        reject(new StreamPublishError(subject, error instanceof Error ? error.message : String(error)));
+      this.send(() => {
+        try {
+          this.connection.publish(subject, data, { reply: `${this.prefix}.${token}`, ...(h === undefined ? {} : { headers: h }) });
+        } catch (error) {
+          this.pending.delete(token);
+          reject(new StreamPublishError(subject, error instanceof Error ? error.message : String(error)));
+        }
+      });
+    });
+  }
+
+  /**
+   * Queues a write to the connection (a publish, a message's acknowledgement) for the end of this
+   * event-loop turn. The client writes to the socket once per batch of commands queued together, so
+   * messages handled in separate callbacks would each cost a write (a system call here, a read on the
+   * server); queued writes go out together. `write` should not throw; if it does, the others still go.
+   */
+  send(write: () => void): void {
+    this.writes.push(write);
+    if (this.writing) return;
+    this.writing = true;
+    setImmediate(() => {
+      this.writing = false;
+      const batch = this.writes;
+      this.writes = [];
+      for (const queued of batch) {
+        try {
+          queued();
+        } catch {
+          // A write that throws (connection closed) reports its own failure where it can: see publish().
+        }
       }
     });
+  }
+
+  /** Resolves once the writes queued so far are written and the server has seen them. */
+  async flushed(): Promise<void> {
+    if (this.writing) await new Promise<void>((resolve) => this.send(resolve));
+    if (!this.connection.isClosed()) await this.connection.flush().catch(() => undefined);
   }
 
   private settle(msg: Msg): void {

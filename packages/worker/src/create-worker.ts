@@ -1,7 +1,7 @@
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { millis, type NatsConnection } from '@nats-io/transport-node';
 import type { AnyStep, SagaDefinition, Step } from '@sagaflow/core';
-import { checkToken, ensureOperationConsumer, ensureStreams, naming, streamPublisher, type ConsumerSettings, type Naming } from '@sagaflow/nats';
+import { checkToken, ensureOperationConsumer, ensureStreams, naming, streamPublisher, type ConsumerSettings, type StreamPublisher, type Naming } from '@sagaflow/nats';
 import { handleCommand } from './handle-command.js';
 import type { CompensationHandler, StepHandler } from './handler.js';
 import { OperationTable } from './operations.js';
@@ -79,6 +79,7 @@ export function createWorker<I>(options: WorkerOptions<I>): Worker<I> {
   let stopping: Promise<void> | undefined;
   const controller = new AbortController();
   const slots = new Slots(concurrency);
+  let publisher: StreamPublisher | undefined;
   const pulls: Promise<void>[] = [];
   const inFlight = new Set<Promise<void>>();
 
@@ -111,7 +112,8 @@ export function createWorker<I>(options: WorkerOptions<I>): Worker<I> {
     if (controller.signal.aborted) return;
     const batch = Math.max(1, Math.floor(concurrency / served.length));
     for (const { operation, consumer, heartbeatMs } of served) {
-      const scope = { js, publisher: streamPublisher(connection), names, saga: saga.name, operation, heartbeatMs, retryDelayMs, signal: controller.signal, log };
+      publisher ??= streamPublisher(connection);
+      const scope = { js, publisher, names, saga: saga.name, operation, heartbeatMs, retryDelayMs, signal: controller.signal, log };
       const handle = (msg: JsMsg): Promise<void> => track(handleCommand(msg, scope));
       pulls.push(pullCommands({ consumer, slots, batch, retryDelayMs, signal: controller.signal, log, handle }));
     }
@@ -154,6 +156,8 @@ export function createWorker<I>(options: WorkerOptions<I>): Worker<I> {
         // Until the server has our unsubscriptions, it may still hand a command to a pull request of ours.
         if (pulls.length > 0) await connection.flush().catch(() => undefined);
         while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+        // The acknowledgements of the last commands are queued with the publisher's writes.
+        await publisher?.flushed();
       })();
       return stopping;
     },

@@ -103,16 +103,18 @@ async function deadLetter(msg: JsMsg, scope: CommandScope, reason: string): Prom
 }
 
 /**
- * Acknowledges without waiting for the server's confirmation: the reply is already stored, so a lost
- * acknowledgement only means a redelivery, whose (idempotent) handler runs again and whose reply is
- * deduplicated. Waiting would cost a round trip per command and change nothing.
+ * Acknowledges, with the turn's other writes, without waiting for the server's confirmation: the reply
+ * is already stored, so a lost acknowledgement only means a redelivery, whose (idempotent) handler runs
+ * again and whose reply is deduplicated. Waiting would cost a round trip per command and change nothing.
  */
 function acknowledge(msg: JsMsg, scope: CommandScope): void {
-  try {
-    msg.ack();
-  } catch (error) {
-    scope.log(`acknowledgement of command ${describe(msg)} not sent, it will be redelivered: ${messageOf(error)}`);
-  }
+  scope.publisher.send(() => {
+    try {
+      msg.ack();
+    } catch (error) {
+      scope.log(`acknowledgement of command ${describe(msg)} not sent, it will be redelivered: ${messageOf(error)}`);
+    }
+  });
 }
 
 const describe = (msg: JsMsg): string => `${msg.subject} #${msg.seq}`;
