@@ -38,7 +38,7 @@ describe('stream publisher', () => {
   it('writes what was queued in one turn together, in order, and flushed() waits for it', async () => {
     const publisher = streamPublisher(nc);
     const order: string[] = [];
-    const sub = nc.subscribe('pubtest.plain.>', { callback: (_, msg) => order.push(msg.string()) });
+    const sub = nc.subscribe('pubtest.plain.>', { callback: (_, msg) => void order.push(msg.string()) });
     await nc.flush();
     for (let i = 0; i < 5; i++) publisher.send(() => nc.publish('pubtest.plain.x', `w${i}`));
     publisher.send(() => {
