@@ -22,7 +22,10 @@
  * 30 s step timeouts), with the V8 heap one replayed state takes. For reference, the engine's RSS on an
  * empty store is measured first.
  *
- *   npm run bench -- --only scale [--completed 100000 --in-flight 10000 --batch 2000 --settle-s 3 --out FILE]
+ *   npm run bench -- --only scale [--completed 100000 --in-flight 10000 --batch 2000 --settle-s 3 --heap-snapshot --out FILE]
+ *
+ * `--heap-snapshot`: after the RSS and the diagnostic report, engine 1 also writes a V8 heap snapshot
+ * (`--heapsnapshot-signal`), summarised as its live heap and largest kinds of objects (adds ~15 s).
  *   npm run bench:scale [same options]
  *
  * Prints the figures against the targets of issue 8 and writes bench/results/<date>-scale.json.
@@ -56,6 +59,7 @@ import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import { startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
 import { repoRoot, spawnNode, stopChild, type Child } from '../examples/demo/processes.js';
 import { median } from './harness.js';
+import { summariseHeapSnapshot, type HeapSummary } from './heap-snapshot.js';
 import benchOrder from './sagas/bench-order.saga.js';
 import * as steps from './steps.js';
 
@@ -66,6 +70,7 @@ const { values } = parseArgs({
     'in-flight': { type: 'string', default: '10000' },
     batch: { type: 'string', default: '2000' },
     'settle-s': { type: 'string', default: '3' },
+    'heap-snapshot': { type: 'boolean', default: false },
     out: { type: 'string' },
   },
 });
@@ -198,6 +203,22 @@ async function startEngine(natsUrl: string, namespace: string, path = storePath,
   const connecting = child.lines.find((line) => line.includes('connecting to NATS')) ?? '';
   const resumed = child.lines.find((line) => / resumed \d+ instance\(s\): /u.test(line)) ?? ready;
   return { child, spawnToConnectingMs: lineAt(connecting, spawnedEpoch), spawnToResumedMs: lineAt(resumed, spawnedEpoch), spawnToReadyMs, resumedLine: resumed.slice(25) };
+}
+
+/** Signals the engine to write a heap snapshot (SIGUSR1), waits until the file stops growing, and summarises it. */
+async function heapSnapshotOf(child: Child, snapshotDir: string): Promise<HeapSummary | null> {
+  child.process.kill('SIGUSR1');
+  let lastSize = -1;
+  for (let i = 0; i < 300; i++) {
+    await sleep(250);
+    const file = readdirSync(snapshotDir).find((name) => name.endsWith('.heapsnapshot'));
+    if (file === undefined) continue;
+    const size = statSync(join(snapshotDir, file)).size;
+    if (size > 0 && size === lastSize) return summariseHeapSnapshot(join(snapshotDir, file));
+    lastSize = size;
+  }
+  log('engine 1 heap snapshot: not written within 75 s');
+  return null;
 }
 
 /** Samples the engine's VmRSS for `seconds` after it is ready. */
@@ -364,7 +385,10 @@ try {
   // --report-on-signal: a Node diagnostic report (V8 heap by space) on SIGUSR2, read once settled; no effect until signalled.
   const reportDir = join(dir, 'reports');
   mkdirSync(reportDir);
-  const first = await startEngine(natsUrl, namespace, storePath, ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${reportDir}`]);
+  const snapshotDir = join(dir, 'heap');
+  mkdirSync(snapshotDir);
+  const snapshotFlags = values['heap-snapshot'] ? ['--heapsnapshot-signal=SIGUSR1', `--diagnostic-dir=${snapshotDir}`] : [];
+  const first = await startEngine(natsUrl, namespace, storePath, ['--report-on-signal', '--report-signal=SIGUSR2', `--report-directory=${reportDir}`, ...snapshotFlags]);
   log(`engine 1 ready after ${round(first.spawnToReadyMs)} ms; ${first.resumedLine}`);
   const rss = await settle(first.child.process.pid, settings.settleS);
   log(`engine 1 RSS: at ready ${rss.atReadyMb} MB, after ${settings.settleS} s ${rss.settledMb} MB (anon ${rss.anonMb}, file ${rss.fileMb}), max sampled ${rss.maxMb} MB, VmHWM ${rss.hwmMb} MB`);
@@ -383,6 +407,8 @@ try {
     }
   }
   log(`engine 1 V8 heap (diagnostic report): ${JSON.stringify(heap)}`);
+  const liveHeap = values['heap-snapshot'] ? await heapSnapshotOf(first.child, snapshotDir) : null;
+  if (liveHeap !== null) log(`engine 1 live heap (heap snapshot, taken after a full GC): ${liveHeap.liveMb} MB; largest: ${liveHeap.top.slice(0, 6).map((k) => `${k.kind} ${k.mb} MB`).join(', ')}`);
 
   // 3. kill -9, restart, then a worker; time to terminal for all.
   first.child.process.kill('SIGKILL');
@@ -496,7 +522,7 @@ try {
         settings,
         store: { instances: total, sizeMb, fillS: round(fillMs / 1000, 2) },
         emptyEngine: { spawnToReadyMs: round(empty.spawnToReadyMs), rss: emptyRss },
-        engine1: { ...first, child: undefined, rss, heap },
+        engine1: { ...first, child: undefined, rss, heap, liveHeap },
         engine2: { ...second, child: undefined, rssAtReadyMb: rssReady2, rssAfterAllFinishedMb: rssDone2, hwmMb: hwm2 },
         completion,
         storeAfter: { unfinished, inFlightRetried: retried },

@@ -349,6 +349,9 @@ export class Engine {
       const last = page[page.length - 1];
       if (last === undefined || page.length < 500) break;
       after = { updatedAt: last.updatedAt, instanceId: last.instanceId };
+      // A local store answers without real I/O, so without this the whole recovery would run in one
+      // turn of the event loop: every repeated command held in memory until the end, nothing else served.
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (instances > 0) this.log.info(`resumed ${instances} instance(s): ${redispatched} dispatch(es) repeated, ${timersArmed} timer(s) armed`);
     return { instances, redispatched, timersArmed, failed };
