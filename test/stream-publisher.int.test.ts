@@ -1,9 +1,13 @@
 /** JetStream publishes acknowledged on one shared inbox, against a real nats-server. */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { StreamPublisher, StreamPublishError, streamPublisher } from '@sagaflow/nats';
+import { startNatsServer } from './support/nats-server.js';
 
 let nc: NatsConnection;
 let jsm: JetStreamManager;
@@ -97,5 +101,29 @@ describe('stream publisher', () => {
     expect(((await waiting) as Error).message).toBe('publish to pubtest.silent.y: the connection is closed');
     const later = await publisher.publish(`${subject}.a`, 'x').catch((e: unknown) => e);
     expect((later as Error).message).toBe(`publish to ${subject}.a: the connection is closed`);
+  });
+});
+
+describe('stream publisher on an account that may subscribe only under its own inbox prefix', () => {
+  it('takes its acknowledgements under the connection inboxPrefix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pubtest-perms-'));
+    const config = join(dir, 'server.conf');
+    writeFileSync(
+      config,
+      `authorization { users: [ { user: app, password: pw, permissions: { publish: ">", subscribe: ["_INBOX_app.>", "pubtest.>"] } } ] }\n`,
+    );
+    const server = await startNatsServer({ args: ['-c', config] });
+    const conn = await connect({ servers: server.url, user: 'app', pass: 'pw', inboxPrefix: '_INBOX_app' });
+    try {
+      const manager = await jetstreamManager(conn);
+      await manager.streams.add({ name: 'PERMS', subjects: ['pubtest.perms.>'] });
+      const ack = await streamPublisher(conn).publish('pubtest.perms.a', 'x', { msgID: 'm-1' });
+      expect(ack).toEqual({ stream: 'PERMS', seq: 1, duplicate: false });
+    } finally {
+      await conn.close();
+      await server.stop();
+      server.remove();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -41,7 +41,7 @@ const defaultTimeoutMs = 5_000;
  * one interval per connection expires the acknowledgements that do not come.
  */
 export class StreamPublisher {
-  private readonly prefix = createInbox();
+  private readonly prefix: string;
   private readonly pending = new Map<string, Pending>();
   private readonly subscription: Subscription;
   private readonly sweeper: ReturnType<typeof setInterval>;
@@ -54,6 +54,8 @@ export class StreamPublisher {
     private readonly connection: NatsConnection,
     private readonly timeoutMs = defaultTimeoutMs,
   ) {
+    // The connection's own inbox prefix, if it has one: accounts often may subscribe only under it.
+    this.prefix = createInbox((connection as { options?: { inboxPrefix?: string } }).options?.inboxPrefix);
     this.subscription = connection.subscribe(`${this.prefix}.*`, { callback: (error, msg) => (error === null ? this.settle(msg) : this.close(error.message)) });
     this.sweeper = setInterval(() => this.expire(), Math.min(1_000, timeoutMs));
     this.sweeper.unref();
