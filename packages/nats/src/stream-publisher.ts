@@ -14,6 +14,7 @@ export interface StreamPublishOptions {
   readonly msgID?: string;
   /** Refuse the publish unless the subject belongs to this stream (`Nats-Expected-Stream`). */
   readonly expectStream?: string;
+  /** Headers to send; the `Nats-Msg-Id` and `Nats-Expected-Stream` of the options above are added to them. */
   readonly headers?: MsgHdrs;
 }
 
