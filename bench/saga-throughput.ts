@@ -14,7 +14,8 @@
  *
  *   npm run bench [-- --workloads W1,W2 --n 2000 --concurrency 100 --runs 3 --warmup 200
  *                     --c1-n 300 --c1-warmup 50 --c1-runs 3 --store URL --worker-concurrency N
- *                     --only sagaflow|baseline|list|scale|decision --cpu-prof DIR --quick --out FILE]
+ *                     --only sagaflow|baseline|list|scale|decision --cpu-prof DIR --quick --out FILE
+ *                     --peers FILE,…]   # peer results of this session (bench/peers.ts) for the "vs best peer" column
  *   npm run bench -- --only list [list benchmark options]   # the `sagaflow list` benchmark (also npm run bench:list)
  *   npm run bench -- --only scale [scale options]           # RSS and recovery at scale, bench/scale.ts (also npm run bench:scale)
  *   npm run bench -- --only decision [--sagas N --rounds N]  # CPU per saga of the pure decision path, bench/decision-path.ts
@@ -30,6 +31,7 @@ import { connectNats, naming, requestStart } from '@sagaflow/nats';
 import { startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
 import { repoRoot, spawnNode, spawnTs, stopChild, type Child } from '../examples/demo/processes.js';
 import { runSeries, type Series, type StartSaga } from './harness.js';
+import { peersFromFiles, readmePeers, type PeerFigures } from './peers.js';
 import type { Order } from './steps.js';
 
 const argv = process.argv.slice(2);
@@ -59,6 +61,7 @@ const { values } = parseArgs({
     'cpu-prof': { type: 'string' },
     quick: { type: 'boolean', default: false },
     out: { type: 'string' },
+    peers: { type: 'string' },
   },
 });
 const quick = values.quick === true;
@@ -202,11 +205,14 @@ async function baselinePhase(connection: NatsConnection, natsUrl: string, pidOfN
   return { ...result, peakRssMb: rss };
 }
 
-// The best peer numbers of issue 8 (../shared/peers/README.md, same kind of machine, medians).
-const peers = {
-  W1: { sagasPerS: { value: 566.5, who: 'Restate' }, p99: { value: 274.6, who: 'Restate' }, p50c1: { value: 5.0, who: 'DBOS' } },
-  W2: { sagasPerS: { value: 479.2, who: 'Restate' }, p99: { value: 295.3, who: 'Restate' }, p50c1: { value: 7.5, who: 'DBOS' } },
-} as const;
+const peers = ((): PeerFigures => {
+  try {
+    return values.peers === undefined ? readmePeers : peersFromFiles(values.peers.split(','));
+  } catch (error) {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+})();
 
 interface TargetLine {
   target: string;
@@ -311,7 +317,7 @@ try {
   const date = new Date().toISOString().slice(0, 10);
   let out = values.out ?? join(resultsDir, `${date}.json`);
   for (let k = 2; values.out === undefined && existsSync(out); k++) out = join(resultsDir, `${date}-${k}.json`);
-  writeFileSync(out, `${JSON.stringify({ when: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine, settings, sagaflow: sf, baseline: base, targets: lines, loadAvgAtEnd: loadavg() }, null, 2)}\n`);
+  writeFileSync(out, `${JSON.stringify({ when: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine, settings, sagaflow: sf, baseline: base, peers, targets: lines, loadAvgAtEnd: loadavg() }, null, 2)}\n`);
   console.log(`wrote ${out}`);
 } catch (error) {
   exitCode = 1;
