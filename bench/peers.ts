@@ -1,8 +1,8 @@
 /**
  * The best peer figures the targets are compared with: by default those of ../shared/peers/README.md
  * (medians, measured on another machine of the same kind); with `--peers FILE,…`, the result files of
- * peer runs made in this session (`bash ../shared/peers/run-restate.sh --out FILE`, likewise
- * run-dbos.sh; runs at concurrency 1 give the p50 figures), the better peer per figure.
+ * peer runs made alongside, on the same machine just before or after (`bash ../shared/peers/run-restate.sh
+ * --out FILE`, likewise run-dbos.sh; runs at concurrency 1 give the p50 figures), the better peer per figure.
  */
 import { readFileSync } from 'node:fs';
 
@@ -50,7 +50,7 @@ export function peersFromFiles(paths: readonly string[]): PeerFigures {
       const median = file.opts.concurrency === concurrency ? file.workloads[wl]?.median : undefined;
       if (median === undefined) continue;
       const value = pick(median);
-      if (found === null || (higher ? value > found.value : value < found.value)) found = { value, who: `${display(file.peer)}, this session` };
+      if (found === null || (higher ? value > found.value : value < found.value)) found = { value, who: `${display(file.peer)}, run alongside` };
     }
     return found ?? { ...fallback, who: `${fallback.who}, README` };
   };

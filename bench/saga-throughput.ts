@@ -15,7 +15,7 @@
  *   npm run bench [-- --workloads W1,W2 --n 2000 --concurrency 100 --runs 3 --warmup 200
  *                     --c1-n 300 --c1-warmup 50 --c1-runs 3 --store URL --worker-concurrency N
  *                     --only sagaflow|baseline|list|scale|decision --cpu-prof DIR --quick --out FILE
- *                     --peers FILE,…]   # peer results of this session (bench/peers.ts) for the "vs best peer" column
+ *                     --peers FILE,…]   # peer results run alongside (bench/peers.ts) for the "vs best peer" column
  *   npm run bench -- --only list [list benchmark options]   # the `sagaflow list` benchmark (also npm run bench:list)
  *   npm run bench -- --only scale [scale options]           # RSS and recovery at scale, bench/scale.ts (also npm run bench:scale)
  *   npm run bench -- --only decision [--sagas N --rounds N]  # CPU per saga of the pure decision path, bench/decision-path.ts
