@@ -214,7 +214,13 @@ async function heapSnapshotOf(child: Child, snapshotDir: string): Promise<HeapSu
     const file = readdirSync(snapshotDir).find((name) => name.endsWith('.heapsnapshot'));
     if (file === undefined) continue;
     const size = statSync(join(snapshotDir, file)).size;
-    if (size > 0 && size === lastSize) return summariseHeapSnapshot(join(snapshotDir, file));
+    if (size > 0 && size === lastSize) {
+      try {
+        return summariseHeapSnapshot(join(snapshotDir, file));
+      } catch {
+        // Not complete yet (the writer paused): wait for it to grow again.
+      }
+    }
     lastSize = size;
   }
   log('engine 1 heap snapshot: not written within 75 s');
