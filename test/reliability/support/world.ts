@@ -10,6 +10,7 @@ import pg from 'pg';
 import { decodeStream, type EventStore, type InstanceSummary, type SagaEvent, type SagaStatus } from '@sagaflow/core';
 import { connectNats, naming, type Naming } from '@sagaflow/nats';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
+import { eventually as poll, sleep } from '../../support/eventually.js';
 import { spawnTs, type Child } from '../../support/processes.js';
 import { openBank, type Bank } from './bank.js';
 
@@ -23,18 +24,10 @@ declare module 'vitest' {
 /** The test database: `SAGAFLOW_TEST_PG_URL`, or a local trust-auth server. */
 export const pgUrl = process.env.SAGAFLOW_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export { sleep };
 
-/** Polls `probe` until it returns something other than `undefined`; fails naming `what` after `timeoutMs`. */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(25);
-  }
-}
+/** Polls `probe` until it returns something other than `undefined` (processes here need longer: 15 s by default). */
+export const eventually = <T,>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 15_000): Promise<T> => poll(probe, what, timeoutMs);
 
 const script = (name: string): string => `test/reliability/support/${name}.ts`;
 

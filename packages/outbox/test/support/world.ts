@@ -6,6 +6,9 @@ import { createMemoryEventStore, createRegistry, saga, type EventStore, type Sag
 import { Engine } from '@sagaflow/engine';
 import { createNatsTransport, naming, type NatsTransport } from '@sagaflow/nats';
 import type { OutboxRelayEvent } from '../../src/index.js';
+import { eventually, sleep } from '../../../../test/support/eventually.js';
+
+export { eventually, sleep };
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -28,19 +31,6 @@ export const registry = createRegistry([transfer]);
 
 /** A namespace no other test uses. */
 export const uniqueNamespace = (): string => `ob${randomBytes(5).toString('hex')}`;
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls `probe` until it returns something other than `undefined`. */
-export async function eventually<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 /** An engine (in memory) listening on a namespace of the test run's NATS server, and the relay's log. */
 export interface World {

@@ -6,6 +6,9 @@ import { effectId, effectKey, type AnyStep, type DeadLetterNotice, type Dispatch
 import { createNatsTransport, naming, type NatsTransport, type Naming } from '@sagaflow/nats';
 import { createWorker, type Worker, type WorkerOptions } from '@sagaflow/worker';
 import orderFulfilment, { type OrderInput } from '../../../../sagas/order-fulfilment.saga.js';
+import { eventually, sleep } from '../../../../test/support/eventually.js';
+
+export { eventually, sleep };
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -16,19 +19,6 @@ declare module 'vitest' {
 
 /** A namespace no other test uses. */
 export const uniqueNamespace = (): string => `t${randomBytes(5).toString('hex')}`;
-
-/** Polls `probe` until it returns a value other than `undefined`, or fails after `timeoutMs`. */
-export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * One test's world on the shared NATS server: its own namespace, the engine's real transport
