@@ -19,6 +19,7 @@
 import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { connectNats, ensureEngineConsumers, ensureOperationConsumer, ensureStreams, naming, streamPublisher } from '@sagaflow/nats';
+import { stopRequested } from '../examples/shared/stop-signal.js';
 
 const { values } = parseArgs({ options: { role: { type: 'string' }, nats: { type: 'string' }, namespace: { type: 'string' } } });
 const role = values.role;
@@ -92,9 +93,6 @@ if (role === 'relay') {
   }
 }
 process.stdout.write(`${role} ready\n`);
-await new Promise<void>((resolve) => {
-  process.once('SIGINT', resolve);
-  process.once('SIGTERM', resolve);
-});
+await stopRequested();
 for (const messages of loops) await messages.close();
 await connection.drain();

@@ -9,6 +9,7 @@ import { connectNats } from '@sagaflow/nats';
 import { createWorker } from '@sagaflow/worker';
 import benchOrder, { chargePayment, createShipment, reserveInventory } from './sagas/bench-order.saga.js';
 import * as steps from './steps.js';
+import { stopRequested } from '../examples/shared/stop-signal.js';
 
 const { values } = parseArgs({ options: { nats: { type: 'string' }, namespace: { type: 'string' }, concurrency: { type: 'string' } } });
 const connection = await connectNats({ url: values.nats ?? 'nats://127.0.0.1:4222', name: 'bench-worker' });
@@ -37,9 +38,6 @@ worker
   });
 await worker.start();
 process.stdout.write('worker ready\n');
-await new Promise<void>((resolve) => {
-  process.once('SIGINT', resolve);
-  process.once('SIGTERM', resolve);
-});
+await stopRequested();
 await worker.stop();
 await connection.drain();

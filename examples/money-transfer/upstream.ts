@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { connectNats, natsSettingsFromEnv } from '@sagaflow/nats';
 import { openBankApi } from './bank-api.js';
 import { transferInput, type UpstreamCrash } from './bank-services.js';
+import { stopRequested } from '../shared/stop-signal.js';
 
 const { values } = parseArgs({
   options: {
@@ -59,10 +60,7 @@ await Promise.all(
 );
 say('instances done');
 
-await new Promise<void>((resolve) => {
-  process.once('SIGINT', resolve);
-  process.once('SIGTERM', resolve);
-});
+await stopRequested();
 await checkBacks.stop();
 await connection.drain();
 api.close();

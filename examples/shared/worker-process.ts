@@ -11,6 +11,7 @@ import { StepFailure, type DispatchEffect, type SagaDefinition } from '@sagaflow
 import { connectNats, natsSettingsFromEnv } from '@sagaflow/nats';
 import { createWorker, type Worker, type WorkerContext } from '@sagaflow/worker';
 import type { GuardedServices } from './guarded-services.js';
+import { stopRequested } from './stop-signal.js';
 
 /** Runs a command's operation behind the service's barrier: its reply, or its failure thrown back as a `StepFailure`. */
 export type Guarded = <R>(command: unknown, ctx: WorkerContext) => Promise<R>;
@@ -69,10 +70,7 @@ export async function runWorkerProcess<I, S extends string>(spec: WorkerProcess<
 
   await worker.start();
   process.stdout.write('worker ready\n');
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await stopRequested();
   await worker.stop();
   await connection.drain();
   services.close();

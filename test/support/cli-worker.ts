@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { connectNats } from '@sagaflow/nats';
 import { createWorker, StepFailure } from '@sagaflow/worker';
 import cliRepair, { charge, reserve } from '../fixtures/cli-sagas/cli-repair.saga.js';
+import { stopRequested } from '../../examples/shared/stop-signal.js';
 
 const { values } = parseArgs({ options: { flags: { type: 'string' }, namespace: { type: 'string' }, nats: { type: 'string' } } });
 if (values.flags === undefined) {
@@ -42,9 +43,6 @@ worker.step(charge, async (command, ctx) => {
 
 await worker.start();
 process.stdout.write('worker ready\n');
-await new Promise<void>((resolve) => {
-  process.once('SIGINT', resolve);
-  process.once('SIGTERM', resolve);
-});
+await stopRequested();
 await worker.stop();
 await connection.drain();
