@@ -21,7 +21,7 @@
  *   npm run bench -- --only decision [--sagas N --rounds N]  # CPU per saga of the pure decision path, bench/decision-path.ts
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +31,7 @@ import { connectNats, naming, requestStart } from '@sagaflow/nats';
 import { startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
 import { repoRoot, spawnNode, spawnTs, stopChild, type Child } from '../examples/demo/processes.js';
 import { runSeries, type Series, type StartSaga } from './harness.js';
+import { reportFailure, tearDown } from './teardown.js';
 import { peersFromFiles, readmePeers, type PeerFigures } from './peers.js';
 import type { Order } from './steps.js';
 
@@ -321,12 +322,8 @@ try {
   console.log(`wrote ${out}`);
 } catch (error) {
   exitCode = 1;
-  console.error(error);
-  for (const child of children) if (child.stderr.length > 0) console.error(child.stderr.join('').slice(-2000));
+  reportFailure(error, children);
 } finally {
-  for (const child of children.reverse()) await stopChild(child, 5000);
-  await nats?.stop();
-  nats?.remove();
-  rmSync(dir, { recursive: true, force: true });
+  await tearDown(children, nats, dir);
 }
 process.exit(exitCode);

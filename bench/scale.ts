@@ -31,7 +31,7 @@
  * Prints the figures against the targets of issue 8 and writes bench/results/<date>-scale.json.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -59,6 +59,7 @@ import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import { startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
 import { repoRoot, spawnNode, stopChild, type Child } from '../examples/demo/processes.js';
 import { median } from './harness.js';
+import { reportFailure, tearDown } from './teardown.js';
 import { summariseHeapSnapshot, type HeapSummary } from './heap-snapshot.js';
 import benchOrder from './sagas/bench-order.saga.js';
 import * as steps from './steps.js';
@@ -544,12 +545,8 @@ try {
   console.log(`wrote ${out}`);
 } catch (error) {
   exitCode = 1;
-  console.error(error);
-  for (const child of children) if (child.stderr.length > 0) console.error(child.stderr.join('').slice(-2000));
+  reportFailure(error, children);
 } finally {
-  for (const child of children.reverse()) await stopChild(child, 5000);
-  await nats?.stop();
-  nats?.remove();
-  rmSync(dir, { recursive: true, force: true });
+  await tearDown(children, nats, dir);
 }
 process.exit(exitCode);
