@@ -81,6 +81,15 @@ const settings = {
   cpuProfDir: values['cpu-prof'] ?? null,
   quick,
 };
+// Read before anything is started or created, so a bad file leaves nothing behind.
+const peers = ((): PeerFigures => {
+  try {
+    return values.peers === undefined ? readmePeers : peersFromFiles(values.peers.split(','));
+  } catch (error) {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(2);
+  }
+})();
 const saga = 'bench-order';
 const dir = mkdtempSync(join(tmpdir(), 'sagaflow-bench-'));
 const children: Child[] = [];
@@ -206,14 +215,6 @@ async function baselinePhase(connection: NatsConnection, natsUrl: string, pidOfN
   return { ...result, peakRssMb: rss };
 }
 
-const peers = ((): PeerFigures => {
-  try {
-    return values.peers === undefined ? readmePeers : peersFromFiles(values.peers.split(','));
-  } catch (error) {
-    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(2);
-  }
-})();
 
 interface TargetLine {
   target: string;
