@@ -11,9 +11,9 @@
  */
 import { parseArgs } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
-import { createRegistry, decide, encodeEvent, summaryOf, type DispatchEffect, type InstanceState, type ReplyOutcome, type SagaInput } from '@sagaflow/core';
+import { createRegistry, decide, encodeEvent, summaryOf, type DispatchEffect, type InstanceState, type SagaInput } from '@sagaflow/core';
 import benchOrder from './sagas/bench-order.saga.js';
-import * as steps from './steps.js';
+import { replyTo } from './step-replies.js';
 import type { Order } from './steps.js';
 
 const { values } = parseArgs({
@@ -39,33 +39,6 @@ function step(state: InstanceState | null, input: SagaInput): { state: InstanceS
   return { state: next, dispatched: decision.right.effects.filter((effect): effect is DispatchEffect => effect.type === 'dispatch') };
 }
 
-/** What the worker would reply for a command: the peers' step bodies, a thrown ShipmentError as a non-retryable failure. */
-function runStep(operation: string, command: unknown): ReplyOutcome {
-  try {
-    switch (operation) {
-      case 'reserveInventory':
-        return { ok: true, reply: steps.reserveInventory(command as Order) };
-      case 'chargePayment':
-        return { ok: true, reply: steps.chargePayment(command as Order) };
-      case 'createShipment':
-        return { ok: true, reply: steps.createShipment(command as Order) };
-      case 'releaseInventory': {
-        const { order, reservation } = command as { order: Order; reservation: { reservationId: string } };
-        return { ok: true, reply: steps.releaseInventory(order, reservation) };
-      }
-      case 'refundPayment': {
-        const { order, payment } = command as { order: Order; payment: { paymentId: string; amount: number } };
-        return { ok: true, reply: steps.refundPayment(order, payment) };
-      }
-      default:
-        throw new Error(`unknown operation ${operation}`);
-    }
-  } catch (error) {
-    if (!(error instanceof steps.ShipmentError)) throw error;
-    return { ok: false, error: { code: error.name, message: error.message, retryable: false } };
-  }
-}
-
 /** One saga from start to its end, replies computed by the peers' step bodies. */
 function runSaga(index: number, failShipment: boolean): string {
   const instanceId = `order-${index}`;
@@ -75,7 +48,7 @@ function runSaga(index: number, failShipment: boolean): string {
     const pending = dispatched;
     dispatched = [];
     for (const command of pending) {
-      const outcome = runStep(command.operation, command.command);
+      const outcome = replyTo(command.operation, command.command);
       const next = step(state, { type: 'reply', effectId: command.id, outcome });
       state = next.state;
       dispatched.push(...next.dispatched);

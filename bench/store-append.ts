@@ -1,0 +1,122 @@
+/**
+ * The SQLite store's append path alone, fed what the engine writes at 100 sagas in flight: the real
+ * append requests of the standard workload (events and listing rows from the core's `decide`), the
+ * requests of many instances grouped into one `appendMany` commit as the engine's append batcher
+ * groups them. Reports CPU microseconds per saga and per append and wall time per commit, so changes
+ * to the store can be measured apart from the engine, NATS and the other processes.
+ *
+ *   npm run bench -- --only append [--sagas 20000 --in-flight 100 --batch 43 --workloads W1,W2]
+ *   node --import tsx bench/store-append.ts --sagas 20000
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as E from 'fp-ts/lib/Either.js';
+import { createRegistry, decide, encodeEvent, noStream, summaryOf, type AppendRequest, type DispatchEffect, type InstanceState, type SagaInput } from '@sagaflow/core';
+import { openSqliteEventStore } from '@sagaflow/store-sqlite';
+import benchOrder from './sagas/bench-order.saga.js';
+import { replyTo } from './step-replies.js';
+
+const { values } = parseArgs({
+  options: {
+    sagas: { type: 'string', default: '20000' },
+    'in-flight': { type: 'string', default: '100' },
+    batch: { type: 'string', default: '43' },
+    workloads: { type: 'string', default: 'W1,W2' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+const registry = createRegistry([benchOrder]);
+let clock = Date.now();
+
+/** Every append request one saga makes, in order, as the engine builds them. */
+function appendsOfSaga(index: number, failShipment: boolean): AppendRequest[] {
+  const instanceId = `order-${index}-${failShipment ? 'w2' : 'w1'}-${clock.toString(36)}`;
+  const requests: AppendRequest[] = [];
+  let state: InstanceState | null = null;
+  const apply = (input: SagaInput): DispatchEffect[] => {
+    const decision = decide(registry, state, input, clock++);
+    if (E.isLeft(decision) || decision.right.state === null) throw new Error(`decide failed for ${instanceId}`);
+    const next = decision.right.state;
+    requests.push({ instanceId, expectedRevision: state?.revision ?? noStream, events: decision.right.events.map(encodeEvent), summary: summaryOf(next) });
+    state = next;
+    return decision.right.effects.filter((effect): effect is DispatchEffect => effect.type === 'dispatch');
+  };
+  const order = { id: instanceId, sku: 'sku-1', qty: 1, amount: 42, failShipment };
+  let pending = apply({ type: 'start', saga: 'bench-order', instanceId, input: order });
+  while (pending.length > 0) {
+    const next: DispatchEffect[] = [];
+    for (const command of pending) next.push(...apply({ type: 'reply', effectId: command.id, outcome: replyTo(command.operation, command.command) }));
+    pending = next;
+  }
+  return requests;
+}
+
+/**
+ * Commits the sagas' requests the way the engine interleaves them: `inFlight` sagas active at once,
+ * each commit taking the next request of up to `batch` of them; a finished saga makes room for the next.
+ */
+async function run(workload: string, sagas: AppendRequest[][], inFlight: number, batch: number): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'sagaflow-append-'));
+  const store = openSqliteEventStore(join(dir, 'sagaflow.db'));
+  try {
+    const queue = sagas.map((requests) => [...requests]);
+    const active: AppendRequest[][] = [];
+    let nextSaga = 0;
+    let commits = 0;
+    let appends = 0;
+    let wallInCommits = 0;
+    const before = process.cpuUsage();
+    const started = performance.now();
+    for (;;) {
+      while (active.length < inFlight && nextSaga < queue.length) active.push(queue[nextSaga++] ?? []);
+      if (active.length === 0) break;
+      const requests: AppendRequest[] = [];
+      for (const saga of active.slice(0, batch)) {
+        const request = saga.shift();
+        if (request !== undefined) requests.push(request);
+      }
+      // Sagas whose requests are taken move to the back, as replies arrive in turn.
+      active.push(...active.splice(0, Math.min(batch, active.length)));
+      for (let at = active.length - 1; at >= 0; at--) if (active[at]?.length === 0) active.splice(at, 1);
+      const commitStarted = performance.now();
+      await store.appendMany(requests);
+      wallInCommits += performance.now() - commitStarted;
+      commits++;
+      appends += requests.length;
+    }
+    const wall = performance.now() - started;
+    const used = process.cpuUsage(before);
+    const cpuUs = used.user + used.system;
+    console.log(
+      `${workload}: ${(cpuUs / sagas.length).toFixed(1)} µs CPU per saga, ${(cpuUs / appends).toFixed(1)} µs per append ` +
+        `(${appends} appends in ${commits} commits, ${(wallInCommits / commits).toFixed(2)} ms wall per commit; ` +
+        `${(wall / 1000).toFixed(2)} s wall, ${((used.system / cpuUs) * 100).toFixed(0)}% of CPU in the kernel)`,
+    );
+  } finally {
+    await store.close();
+    if (values.keep) console.log(`kept ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Stops with a usage error (no stack trace) when an option is not what the bench can run. */
+function usage(problem: string): never {
+  process.stderr.write(`store-append: ${problem}\n`);
+  process.exit(2);
+}
+
+const count = Number(values.sagas);
+const inFlight = Number(values['in-flight']);
+const batch = Number(values.batch);
+for (const [name, value] of [['--sagas', count], ['--in-flight', inFlight], ['--batch', batch]] as const) {
+  if (!Number.isSafeInteger(value) || value < 1) usage(`${name} must be a positive integer, got ${String(value)}`);
+}
+const workloads = values.workloads.split(',');
+for (const workload of workloads) if (workload !== 'W1' && workload !== 'W2') usage(`--workloads: unknown workload "${workload}" (W1, W2 or both)`);
+for (const workload of workloads) {
+  const sagas = Array.from({ length: count }, (_, index) => appendsOfSaga(index, workload === 'W2'));
+  await run(workload, sagas, inFlight, batch);
+}
