@@ -141,36 +141,60 @@ export async function runOnce(options: {
   };
 }
 
-/** Warm-up, then `runs` runs of each workload; returns the series by workload. */
+/** One deployment under test, as the driver sees it: how to start a saga and which processes to account. */
+export interface System {
+  readonly label: string;
+  readonly startSaga: StartSaga;
+  readonly pids: Record<string, number>;
+}
+
+/**
+ * A warm-up of each system, then for each workload `runs` rounds, each round one run of every system
+ * in turn, so that run r of one system and run r of another meet the same machine conditions (on a
+ * shared or virtual machine the speed drifts over minutes). Returns the series by system label, then workload.
+ */
 export async function runSeries(
-  label: string,
-  startSaga: StartSaga,
-  options: { workloads: readonly string[]; n: number; concurrency: number; runs: number; warmup: number; deadlineS: number; pids: Record<string, number> },
-): Promise<Record<string, Series>> {
-  const stamp = `${label}-${Date.now().toString(36)}`;
-  if (options.warmup > 0) {
-    const w = await runOnce({ startSaga, n: options.warmup, concurrency: Math.min(options.concurrency, options.warmup), deadlineS: 60, runTag: `warm-${stamp}`, failShipment: false, expect: 'completed', pids: {} });
-    console.log(`[${label}] warmup ${options.warmup}: ${w.wallS}s errors=${w.errors} wrong=${w.wrong}${w.firstErr === null ? '' : ` first=${w.firstErr}`}`);
-    if (w.errors > 0 || w.wrong > 0) throw new Error(`${label}: warmup failed`);
+  systems: readonly System[],
+  options: { workloads: readonly string[]; n: number; concurrency: number; runs: number; warmup: number; deadlineS: number; tag?: string },
+): Promise<Record<string, Record<string, Series>>> {
+  const stamp = Date.now().toString(36);
+  const name = (system: System): string => `${system.label}${options.tag ?? ''}`;
+  for (const system of systems) {
+    if (options.warmup <= 0) break;
+    const w = await runOnce({ startSaga: system.startSaga, n: options.warmup, concurrency: Math.min(options.concurrency, options.warmup), deadlineS: 60, runTag: `warm-${system.label}-${stamp}`, failShipment: false, expect: 'completed', pids: {} });
+    console.log(`[${name(system)}] warmup ${options.warmup}: ${w.wallS}s errors=${w.errors} wrong=${w.wrong}${w.firstErr === null ? '' : ` first=${w.firstErr}`}`);
+    if (w.errors > 0 || w.wrong > 0) throw new Error(`${name(system)}: warmup failed`);
   }
-  const out: Record<string, Series> = {};
+  const out: Record<string, Record<string, Series>> = Object.fromEntries(systems.map((system) => [system.label, {}]));
   for (const wl of options.workloads) {
     const failShipment = wl === 'W2';
-    const runs: RunResult[] = [];
+    const runs = new Map<System, RunResult[]>(systems.map((system) => [system, []]));
     for (let r = 0; r < options.runs; r++) {
-      const res = await runOnce({ startSaga, n: options.n, concurrency: options.concurrency, deadlineS: options.deadlineS, runTag: `${wl}-${stamp}-${r}`, failShipment, expect: failShipment ? 'compensated' : 'completed', pids: options.pids });
-      console.log(
-        `[${label}] ${wl} run ${r + 1}: N=${res.n} wall=${res.wallS}s ${res.sagasPerS}/s p50=${res.p50} p95=${res.p95} p99=${res.p99} ms errors=${res.errors} wrong=${res.wrong} ` +
-          `cpuBusy=${res.cpuBusyPct}% iowait=${res.cpuIowaitPct}% driverCpu=${res.driverCpuS}s procCpu=${JSON.stringify(res.procCpuS)} load1=${res.loadAvg1.join('→')}` +
-          (res.firstErr === null ? '' : `\n  first error: ${res.firstErr}`),
-      );
-      runs.push(res);
+      for (const system of systems) {
+        const res = await runOnce({ startSaga: system.startSaga, n: options.n, concurrency: options.concurrency, deadlineS: options.deadlineS, runTag: `${wl}-${system.label}-${stamp}-${r}`, failShipment, expect: failShipment ? 'compensated' : 'completed', pids: system.pids });
+        console.log(
+          `[${name(system)}] ${wl} run ${r + 1}: N=${res.n} wall=${res.wallS}s ${res.sagasPerS}/s p50=${res.p50} p95=${res.p95} p99=${res.p99} ms errors=${res.errors} wrong=${res.wrong} ` +
+            `cpuBusy=${res.cpuBusyPct}% iowait=${res.cpuIowaitPct}% driverCpu=${res.driverCpuS}s procCpu=${JSON.stringify(res.procCpuS)} load1=${res.loadAvg1.join('→')}` +
+            (res.firstErr === null ? '' : `\n  first error: ${res.firstErr}`),
+        );
+        runs.get(system)?.push(res);
+      }
     }
-    const pick = (k: keyof Series['median']): number => median(runs.map((x) => x[k]));
-    const medianOf = { n: pick('n'), wallS: pick('wallS'), sagasPerS: pick('sagasPerS'), p50: pick('p50'), p95: pick('p95'), p99: pick('p99'), cpuBusyPct: pick('cpuBusyPct') };
-    const procCpuSMedian = Object.fromEntries(Object.keys(options.pids).map((name) => [name, median(runs.map((x) => x.procCpuS[name] ?? NaN))]));
-    out[wl] = { median: medianOf, procCpuSMedian, runs };
-    console.log(`[${label}] ${wl} MEDIAN of ${runs.length}: N=${medianOf.n} wall=${medianOf.wallS}s ${medianOf.sagasPerS}/s p50=${medianOf.p50} p95=${medianOf.p95} p99=${medianOf.p99} ms cpuBusy=${medianOf.cpuBusyPct}% procCpu=${JSON.stringify(procCpuSMedian)}`);
+    for (const system of systems) {
+      const series = seriesOf(runs.get(system) ?? [], system.pids);
+      const target = out[system.label];
+      if (target !== undefined) target[wl] = series;
+      const m = series.median;
+      console.log(`[${name(system)}] ${wl} MEDIAN of ${series.runs.length}: N=${m.n} wall=${m.wallS}s ${m.sagasPerS}/s p50=${m.p50} p95=${m.p95} p99=${m.p99} ms cpuBusy=${m.cpuBusyPct}% procCpu=${JSON.stringify(series.procCpuSMedian)}`);
+    }
   }
   return out;
+}
+
+/** The medians of a series of runs, each column on its own. */
+function seriesOf(runs: RunResult[], pids: Record<string, number>): Series {
+  const pick = (k: keyof Series['median']): number => median(runs.map((x) => x[k]));
+  const medianOf = { n: pick('n'), wallS: pick('wallS'), sagasPerS: pick('sagasPerS'), p50: pick('p50'), p95: pick('p95'), p99: pick('p99'), cpuBusyPct: pick('cpuBusyPct') };
+  const procCpuSMedian = Object.fromEntries(Object.keys(pids).map((name) => [name, median(runs.map((x) => x.procCpuS[name] ?? NaN))]));
+  return { median: medianOf, procCpuSMedian, runs };
 }

@@ -9,16 +9,18 @@
  *     saga's latency from the start call to its terminal status change on `<ns>.evt.bench-order.<status>`,
  *     which the engine publishes after the event that ends the instance is committed to the store.
  *
- * Then the transport baseline (bench/transport-baseline.ts: relay + echo processes, the same JetStream
- * round trips per saga with no engine) under the same driver, workloads and concurrency.
+ * Beside it the transport baseline (bench/transport-baseline.ts: relay + echo processes, the same JetStream
+ * round trips per saga with no engine) under the same driver, workloads and concurrency. Both are started
+ * first, then their runs alternate, so each Sagaflow run has a baseline run made under the same conditions.
  *
  *   npm run bench [-- --workloads W1,W2 --n 2000 --concurrency 100 --runs 3 --warmup 200
  *                     --c1-n 300 --c1-warmup 50 --c1-runs 3 --store URL --worker-concurrency N
- *                     --only sagaflow|baseline|list|scale|decision --cpu-prof DIR --quick --out FILE
+ *                     --only sagaflow|baseline|list|scale|decision|append --cpu-prof DIR --quick --out FILE
  *                     --peers FILE,…]   # peer results run alongside (bench/peers.ts) for the "vs best peer" column
  *   npm run bench -- --only list [list benchmark options]   # the `sagaflow list` benchmark (also npm run bench:list)
  *   npm run bench -- --only scale [scale options]           # RSS and recovery at scale, bench/scale.ts (also npm run bench:scale)
  *   npm run bench -- --only decision [--sagas N --rounds N]  # CPU per saga of the pure decision path, bench/decision-path.ts
+ *   npm run bench -- --only append [--sagas N --batch N]     # CPU per saga of the SQLite store's appends, bench/store-append.ts
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -36,7 +38,7 @@ import { peersFromFiles, readmePeers, type PeerFigures } from './peers.js';
 import type { Order } from './steps.js';
 
 const argv = process.argv.slice(2);
-const sideBenches: Readonly<Record<string, string>> = { list: 'bench/list-instances.ts', scale: 'bench/scale.ts', decision: 'bench/decision-path.ts' };
+const sideBenches: Readonly<Record<string, string>> = { list: 'bench/list-instances.ts', scale: 'bench/scale.ts', decision: 'bench/decision-path.ts', append: 'bench/store-append.ts' };
 const sideBench = argv[0] === '--only' ? sideBenches[argv[1] ?? ''] : undefined;
 if (sideBench !== undefined) {
   const script = sideBench;
@@ -164,18 +166,16 @@ interface PhaseResult {
   peakRssMb: Record<string, number | null>;
 }
 
-async function measure(label: string, connection: NatsConnection, namespace: string, pids: Record<string, number>): Promise<Omit<PhaseResult, 'peakRssMb'>> {
-  const { startSaga, close } = await driver(connection, namespace);
-  const c100 = await runSeries(label, startSaga, { workloads: settings.workloads, n: settings.n, concurrency: settings.concurrency, runs: settings.runs, warmup: settings.warmup, deadlineS: settings.deadlineS, pids });
-  const c1 =
-    settings.c1.n > 0
-      ? await runSeries(`${label} c1`, startSaga, { workloads: settings.workloads, n: settings.c1.n, concurrency: 1, runs: settings.c1.runs, warmup: settings.c1.warmup, deadlineS: settings.deadlineS, pids })
-      : null;
-  close();
-  return { c100, c1 };
+/** A deployment started and ready for the driver; `stop` ends its processes and returns what is read off them at the end. */
+interface Deployment<Extra> {
+  readonly label: string;
+  readonly namespace: string;
+  readonly pids: Record<string, number>;
+  stop(): Promise<Extra & { peakRssMb: Record<string, number | null> }>;
 }
 
-async function sagaflowPhase(connection: NatsConnection, natsUrl: string, pidOfNats: number | null): Promise<PhaseResult & { store: string; journalMode: string | null }> {
+/** The engine (`sagaflow run`, on the store under test) and the bench worker, on a namespace of their own. */
+async function deploySagaflow(natsUrl: string, pidOfNats: number | null): Promise<Deployment<{ store: string; journalMode: string | null }>> {
   const namespace = `bench${Date.now().toString(36)}`;
   const storePath = join(dir, 'sagaflow.db');
   let store = settings.store ?? `sqlite:${storePath}`;
@@ -188,33 +188,51 @@ async function sagaflowPhase(connection: NatsConnection, natsUrl: string, pidOfN
   const workerArgs = ['--nats', natsUrl, '--namespace', namespace, ...(settings.workerConcurrency === null ? [] : ['--concurrency', String(settings.workerConcurrency)])];
   const worker = await started(spawnNode([...prof, '--import', 'tsx', 'bench/worker.ts', ...workerArgs]), /^worker ready$/u);
   const pids: Record<string, number> = { engine: engine.process.pid ?? 0, worker: worker.process.pid ?? 0, ...(pidOfNats === null ? {} : { 'nats-server': pidOfNats }) };
-  const result = await measure('sagaflow', connection, namespace, pids);
-  const rss = { engine: peakRssMb(engine.process.pid), worker: peakRssMb(worker.process.pid) };
-  let journalMode: string | null = null;
-  if (settings.store === null) {
-    const { default: Database } = await import('better-sqlite3');
-    const db = new Database(storePath, { readonly: true });
-    journalMode = String(db.pragma('journal_mode', { simple: true }));
-    db.close();
-  }
-  await stopChild(worker);
-  await stopChild(engine);
-  return { ...result, peakRssMb: rss, store: settings.store ?? 'sqlite:<temp dir>/sagaflow.db', journalMode };
+  const stop = async () => {
+    const peakRss = { engine: peakRssMb(engine.process.pid), worker: peakRssMb(worker.process.pid) };
+    let journalMode: string | null = null;
+    if (settings.store === null) {
+      const { default: Database } = await import('better-sqlite3');
+      const db = new Database(storePath, { readonly: true });
+      journalMode = String(db.pragma('journal_mode', { simple: true }));
+      db.close();
+    }
+    await stopChild(worker);
+    await stopChild(engine);
+    return { peakRssMb: peakRss, store: settings.store ?? 'sqlite:<temp dir>/sagaflow.db', journalMode };
+  };
+  return { label: 'sagaflow', namespace, pids, stop };
 }
 
-async function baselinePhase(connection: NatsConnection, natsUrl: string, pidOfNats: number | null): Promise<PhaseResult> {
+/** The transport baseline: a relay in the engine's place and an echo in the worker's, on a namespace of their own. */
+async function deployBaseline(natsUrl: string, pidOfNats: number | null): Promise<Deployment<object>> {
   const namespace = `base${Date.now().toString(36)}`;
   const args = ['--nats', natsUrl, '--namespace', namespace];
   const relay = await started(spawnTs('bench/transport-baseline.ts', ['--role', 'relay', ...args]), /^relay ready$/u);
   const echo = await started(spawnTs('bench/transport-baseline.ts', ['--role', 'echo', ...args]), /^echo ready$/u);
   const pids: Record<string, number> = { relay: relay.process.pid ?? 0, echo: echo.process.pid ?? 0, ...(pidOfNats === null ? {} : { 'nats-server': pidOfNats }) };
-  const result = await measure('baseline', connection, namespace, pids);
-  const rss = { relay: peakRssMb(relay.process.pid), echo: peakRssMb(echo.process.pid) };
-  await stopChild(echo);
-  await stopChild(relay);
-  return { ...result, peakRssMb: rss };
+  const stop = async () => {
+    const peakRss = { relay: peakRssMb(relay.process.pid), echo: peakRssMb(echo.process.pid) };
+    await stopChild(echo);
+    await stopChild(relay);
+    return { peakRssMb: peakRss };
+  };
+  return { label: 'baseline', namespace, pids, stop };
 }
 
+/**
+ * Runs the selected deployments side by side: both are started first, then their runs alternate
+ * (Sagaflow run 1, baseline run 1, Sagaflow run 2, …) at 100 in flight, then at concurrency 1.
+ */
+async function measure(connection: NatsConnection, deployments: readonly Deployment<object>[]): Promise<Map<string, Omit<PhaseResult, 'peakRssMb'>>> {
+  const drivers = await Promise.all(deployments.map((deployment) => driver(connection, deployment.namespace)));
+  const systems = deployments.map((deployment, at) => ({ label: deployment.label, pids: deployment.pids, startSaga: (drivers[at] as { startSaga: StartSaga }).startSaga }));
+  const shared = { workloads: settings.workloads, deadlineS: settings.deadlineS };
+  const c100 = await runSeries(systems, { ...shared, n: settings.n, concurrency: settings.concurrency, runs: settings.runs, warmup: settings.warmup });
+  const c1 = settings.c1.n > 0 ? await runSeries(systems, { ...shared, n: settings.c1.n, concurrency: 1, runs: settings.c1.runs, warmup: settings.c1.warmup, tag: ' c1' }) : null;
+  for (const each of drivers) each.close();
+  return new Map(deployments.map((deployment) => [deployment.label, { c100: c100[deployment.label] ?? {}, c1: c1?.[deployment.label] ?? null }]));
+}
 
 interface TargetLine {
   target: string;
@@ -232,7 +250,8 @@ function line(target: string, value: number | null | undefined, unit: string, go
   if (value !== null && value !== undefined && Number.isFinite(value)) {
     const met = higherIsBetter ? value >= goal : value <= goal;
     const gap = Math.abs(value - goal);
-    verdict = met ? 'met' : higherIsBetter ? `missed by ${gap.toFixed(1)}${unit} (${((100 * value) / goal).toFixed(0)}% of target)` : `missed by ${gap.toFixed(1)}${unit} (${(value / goal).toFixed(1)}× target)`;
+    const by = `missed by ${gap.toFixed(1)}${unit === '%' ? ' points' : unit}`;
+    verdict = met ? 'met' : higherIsBetter ? `${by} (${((100 * value) / goal).toFixed(0)}% of target)` : `${by} (${(value / goal).toFixed(1)}× target)`;
     if (peer !== undefined) vsPeer = `${(higherIsBetter ? value / peer.value : peer.value / value).toFixed(2)}× ${peer.who} (${peer.value}${unit})`;
   }
   return { target, value: value ?? null, unit, goal, higherIsBetter, verdict, vsPeer };
@@ -251,7 +270,9 @@ function targets(sf: PhaseResult | null, base: PhaseResult | null): TargetLine[]
     const own = w(sf, wl)?.sagasPerS;
     const limit = w(base, wl)?.sagasPerS;
     const share = own !== undefined && limit !== undefined ? (100 * own) / limit : null;
-    lines.push(line(`${wl} throughput ≥ 50% of transport baseline (${limit ?? '?'}/s)`, share, '%', 50, true));
+    const paired = (sf?.c100[wl]?.runs ?? []).map((run, r) => (100 * run.sagasPerS) / (base?.c100[wl]?.runs[r]?.sagasPerS ?? NaN)).filter(Number.isFinite);
+    const pairs = paired.length > 1 ? `; run by run: ${paired.map((x) => `${x.toFixed(1)}%`).join(', ')}` : '';
+    lines.push(line(`${wl} throughput ≥ 50% of transport baseline (${limit ?? '?'}/s${pairs})`, share, '%', 50, true));
   }
   lines.push(line('engine RSS with 10,000 in-flight instances ≤ 250 MB', null, ' MB', 250, false, undefined, `see \`npm run bench -- --only scale\` (peak engine RSS in this run: ${sf?.peakRssMb.engine ?? '?'} MB)`));
   lines.push(line('recovery of 10,000 in-flight instances after kill -9 ≤ 10 s', null, ' s', 10, false, undefined, 'see `npm run bench -- --only scale`'));
@@ -294,8 +315,11 @@ try {
   };
   console.log(`machine: ${JSON.stringify(machine)}; nats ${natsUrl}${nats === null ? ' (NATS_URL)' : ` (own nats-server, JetStream in ${nats.storeDir})`}`);
   console.log(`settings: ${JSON.stringify(settings)}`);
-  const sf = settings.phases.includes('sagaflow') ? await sagaflowPhase(connection, natsUrl, pidOfNats) : null;
-  const base = settings.phases.includes('baseline') ? await baselinePhase(connection, natsUrl, pidOfNats) : null;
+  const sagaflowDeployment = settings.phases.includes('sagaflow') ? await deploySagaflow(natsUrl, pidOfNats) : null;
+  const baselineDeployment = settings.phases.includes('baseline') ? await deployBaseline(natsUrl, pidOfNats) : null;
+  const measured = await measure(connection, [sagaflowDeployment, baselineDeployment].filter((each) => each !== null));
+  const sf = sagaflowDeployment === null ? null : { ...(await sagaflowDeployment.stop()), ...(measured.get('sagaflow') ?? { c100: {}, c1: null }) };
+  const base = baselineDeployment === null ? null : { ...(await baselineDeployment.stop()), ...(measured.get('baseline') ?? { c100: {}, c1: null }) };
   await connection.close();
   const lines = targets(sf, base);
   const table = [
