@@ -199,6 +199,30 @@ describe('EventStoreDB store', () => {
       expect(await reader.getInstance('order-9')).toEqual(summaryAt('order-9', 1, { status: 'stuck' }));
     });
 
+    it('reads again from its checkpoint what it could not apply while another process locked the listing file', async () => {
+      const listingPath = join(dir, 'reader.sqlite');
+      const reader = await open({ listingPath, busyTimeoutMs: 50 });
+      const writer = await open({ listingPath: join(dir, 'writer.sqlite') });
+      const lock = new Database(listingPath);
+      lock.prepare('BEGIN IMMEDIATE').run();
+      try {
+        await writer.appendMany(['a', 'b'].map((id) => appendOf(`order-${id}`, noStream, [started(`order-${id}`)])));
+        // The projection fails to write (busy after 50 ms) and waits before subscribing again.
+        await new Promise((resolve) => setTimeout(resolve, 150));
+        expect(await reader.getInstance('order-a')).toBeUndefined();
+      } finally {
+        lock.prepare('COMMIT').run();
+        lock.close();
+      }
+      expect(await eventually(() => reader.getInstance('order-b'), 5_000)).toEqual(summaryAt('order-b', 0));
+      expect((await reader.listInstances()).map((row) => row.instanceId).sort()).toEqual(['order-a', 'order-b']);
+      await reader.close();
+      const db = new Database(listingPath, { readonly: true });
+      const checkpoint = db.prepare<[], string>('SELECT commit_position FROM projection').pluck().get();
+      db.close();
+      expect(BigInt(checkpoint ?? '0')).toBe(server.log.at(-1)?.position);
+    });
+
     it('rebuilds a listing kept in memory from the whole log at every open', async () => {
       const writer = await open();
       await writer.appendMany(['a', 'b', 'c'].map((id) => appendOf(`order-${id}`, noStream, [started(`order-${id}`)])));

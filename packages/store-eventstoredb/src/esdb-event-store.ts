@@ -18,6 +18,7 @@ import {
   type AppendRequest,
   type AppendResult,
   type EventStore,
+  type InstanceSummary,
   type RecordedEvent,
   defaultListLimit,
 } from '@sagaflow/core';
@@ -156,18 +157,24 @@ export async function openEventStoreDbStore(connectionString: string, options: E
       return new WrongExpectedRevisionError(instanceId, expectedRevision, actual);
     }
     pipelining = true;
-    try {
-      // Read-your-writes: the subscription applies the same row again later, which changes nothing.
-      openListing.apply(request.summary);
-    } catch {
-      // The listing file is busy or gone: the events are stored, and the subscription applies the row.
-    }
     const revision = Number(written.nextExpectedRevision);
     // EventStoreDB answers an append with the position of its last event (commit = prepare, as for every
     // event appended through gRPC), the same number a read of that event reports.
     const position = written.position === undefined ? undefined : Number(written.position.commit);
     if (position === undefined) throw new Error(`EventStoreDB reported no position for the append to instance "${instanceId}"`);
     return { revision, position };
+  };
+
+  /**
+   * Read-your-writes: applies the listing rows of stored appends, in one transaction, before the appends
+   * are acknowledged. The subscription applies the same rows again later, which changes nothing.
+   */
+  const applyRows = (summaries: readonly InstanceSummary[]): void => {
+    try {
+      openListing.apply(summaries);
+    } catch {
+      // The listing file is busy or gone: the events are stored, and the subscription applies the rows.
+    }
   };
 
   // EventStoreDB has no transaction across streams: the "grouped commit" is a batch of independent
@@ -194,6 +201,12 @@ export async function openEventStoreDbStore(connectionString: string, options: E
     }
     launched.push(...rest.map(launch));
     const outcomes = await Promise.allSettled(launched);
+    applyRows(
+      requests.filter((_, at) => {
+        const outcome = outcomes[at];
+        return outcome?.status === 'fulfilled' && !(outcome.value instanceof WrongExpectedRevisionError);
+      }).map((request) => request.summary),
+    );
     return outcomes.map((outcome) => {
       if (outcome.status === 'rejected') throw outcome.reason;
       return outcome.value;
@@ -239,6 +252,7 @@ export async function openEventStoreDbStore(connectionString: string, options: E
         async () => {
           const result = await appendOne(request);
           if (result instanceof WrongExpectedRevisionError) throw result;
+          applyRows([request.summary]);
           return result;
         },
         () => checkAppendRequest(request),

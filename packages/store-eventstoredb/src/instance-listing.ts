@@ -31,6 +31,12 @@ export interface LogPosition {
   readonly prepare: bigint;
 }
 
+/** What the projection read at a position of `$all`: an event, with the listing row it carries if any, or a filter checkpoint. */
+export interface ProjectedPosition {
+  readonly position: LogPosition;
+  readonly summary?: InstanceSummary | undefined;
+}
+
 /**
  * The instance listing, kept as a read model in a local SQLite file: one row per instance, the row of its
  * latest append (by revision), and the `$all` position the projection has applied up to. Rows only move
@@ -85,27 +91,42 @@ export class InstanceListing {
     }
   }
 
-  /** Applies the row of an append, unless the listing already has this or a later revision. */
-  apply(summary: InstanceSummary): void {
-    this.upsert.run(rowOf(summary));
+  /** Applies the rows of appends, in one transaction, except where the listing already has that or a later revision. */
+  apply(summaries: readonly InstanceSummary[]): void {
+    if (summaries.length === 0) return;
+    this.immediately(() => {
+      for (const summary of summaries) this.upsert.run(rowOf(summary));
+    });
   }
 
-  /** Applies what the projection read at `position` (a row, or nothing but progress), and records the progress. */
-  applyAt(position: LogPosition, summary: InstanceSummary | undefined): void {
-    // IMMEDIATE: take the write lock first (waiting for other processes sharing the file), rather than
-    // read the checkpoint and then fail to upgrade to writing if another process wrote meanwhile.
-    this.db
-      .transaction(() => {
+  /**
+   * Applies what the projection read, in order and in one transaction: the rows some events carry, and the
+   * progress to the position of the last (an event without a row, or a filter checkpoint, is progress only).
+   */
+  applyAt(read: readonly ProjectedPosition[]): void {
+    if (read.length === 0) return;
+    this.immediately(() => {
+      let furthest: LogPosition | undefined;
+      for (const { position, summary } of read) {
         if (summary !== undefined) this.upsert.run(rowOf(summary));
-        this.advance(position);
-      })
-      .immediate();
+        if (furthest === undefined || isAfter(position, furthest)) furthest = position;
+      }
+      if (furthest !== undefined) this.advance(furthest);
+    });
+  }
+
+  /**
+   * Runs `work` in one IMMEDIATE transaction: it takes the write lock first (waiting for other processes
+   * sharing the file), rather than read and then fail to upgrade to writing if another process wrote meanwhile.
+   */
+  private immediately(work: () => void): void {
+    this.db.transaction(work).immediate();
   }
 
   /** Records that the projection has seen everything up to `position` (never moves back). */
   advance(position: LogPosition): void {
     const current = this.checkpoint();
-    if (current !== null && (current.commit > position.commit || (current.commit === position.commit && current.prepare >= position.prepare))) return;
+    if (current !== null && !isAfter(position, current)) return;
     this.updateCheckpoint.run(position.commit.toString(), position.prepare.toString());
   }
 
@@ -147,6 +168,10 @@ export class InstanceListing {
     if (this.db.open) this.db.close();
   }
 }
+
+/** Whether `position` comes strictly after `other` in `$all`. */
+const isAfter = (position: LogPosition, other: LogPosition): boolean =>
+  position.commit > other.commit || (position.commit === other.commit && position.prepare > other.prepare);
 
 /** The columns of a summary, by name, and nothing else (better-sqlite3 refuses unknown named parameters). */
 const rowOf = (summary: InstanceSummary): InstanceSummary => ({

@@ -1,7 +1,7 @@
 import type { EventStoreDBClient } from '@eventstore/db-client';
 import { followAll, type Feed } from './all-feed.js';
 import { summaryOfEvent } from './event-codec.js';
-import type { InstanceListing } from './instance-listing.js';
+import type { InstanceListing, ProjectedPosition } from './instance-listing.js';
 import { instanceIdOf, streamPrefixOf } from './stream-names.js';
 
 /** Pauses before subscribing again after the subscription failed: doubling from the first to the last. */
@@ -11,12 +11,14 @@ const lastRetryMs = 5_000;
 /**
  * Keeps the instance listing up to date from the log: a catch-up subscription to `$all`, filtered on the
  * instance streams' prefix, applying the listing row that the last event of each append carries in its
- * metadata, and recording its `$all` position with it (one SQLite transaction), so that a restart resumes
- * strictly after the last event applied. Rows only move forward by revision, so replaying an event, or
- * applying a row the store already applied at append time, changes nothing.
+ * metadata, and recording its `$all` position with it, so that a restart resumes strictly after the last
+ * event applied. What one turn of the event loop reads is applied together, in one SQLite transaction
+ * (rows and position), and before the first catch-up is reported. Rows only move forward by revision, so
+ * replaying an event, or applying a row the store already applied at append time, changes nothing.
  *
- * After the first catch-up it runs until stopped: when the subscription fails (server restart, network),
- * it subscribes again from the checkpoint, after a pause that doubles up to 5 s.
+ * After the first catch-up it runs until stopped: when the subscription fails (server restart, network)
+ * or the listing cannot be written, it subscribes again from the checkpoint, after a pause that doubles
+ * up to 5 s.
  */
 export class ListingProjection {
   private feed: Feed | undefined;
@@ -25,6 +27,9 @@ export class ListingProjection {
   private stopped = false;
   private caughtUp = false;
   private settleStart: { resolve: () => void; reject: (error: unknown) => void } | undefined;
+  /** Read from the feed and not applied yet. */
+  private pending: ProjectedPosition[] = [];
+  private flushing: ReturnType<typeof setImmediate> | undefined;
   /** Subscriptions made so far (1 + resubscriptions). */
   subscriptions = 0;
 
@@ -42,9 +47,11 @@ export class ListingProjection {
     });
   }
 
+  /** Applies what was read, then ends the subscription. */
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retry);
+    this.flush();
     await this.feed?.stop();
   }
 
@@ -56,25 +63,54 @@ export class ListingProjection {
         const event = resolved.event;
         if (event === undefined) return;
         const instanceId = instanceIdOf(this.category, event.streamId);
-        this.listing.applyAt(event.position, instanceId === undefined ? undefined : summaryOfEvent(event, instanceId));
+        this.read({ position: event.position, summary: instanceId === undefined ? undefined : summaryOfEvent(event, instanceId) });
       },
-      checkpoint: (position) => this.listing.advance(position),
+      checkpoint: (position) => this.read({ position }),
       caughtUp: () => {
         this.pause = firstRetryMs;
-        if (this.caughtUp) return;
+        if (this.caughtUp || !this.flush()) return;
         this.caughtUp = true;
         this.settleStart?.resolve();
       },
       failed: (error) => {
-        if (this.stopped) return;
-        if (!this.caughtUp) {
-          this.stopped = true;
-          this.settleStart?.reject(error);
-          return;
-        }
-        this.retry = setTimeout(() => this.subscribe(), this.pause);
-        this.pause = Math.min(this.pause * 2, lastRetryMs);
+        if (this.flush()) this.failed(error);
       },
     });
+  }
+
+  private read(position: ProjectedPosition): void {
+    this.pending.push(position);
+    this.flushing ??= setImmediate(() => this.flush());
+  }
+
+  /**
+   * Applies what was read. If the listing cannot be written, ends the subscription and fails as it would,
+   * so that what was read is read again from the checkpoint. Returns whether it was applied.
+   */
+  private flush(): boolean {
+    clearImmediate(this.flushing);
+    this.flushing = undefined;
+    const read = this.pending;
+    this.pending = [];
+    try {
+      this.listing.applyAt(read);
+      return true;
+    } catch (error) {
+      void this.feed?.stop();
+      this.failed(error);
+      return false;
+    }
+  }
+
+  private failed(error: unknown): void {
+    if (this.stopped) return;
+    if (!this.caughtUp) {
+      this.stopped = true;
+      this.settleStart?.reject(error);
+      return;
+    }
+    clearTimeout(this.retry);
+    this.retry = setTimeout(() => this.subscribe(), this.pause);
+    this.pause = Math.min(this.pause * 2, lastRetryMs);
   }
 }
