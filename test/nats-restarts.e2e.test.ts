@@ -6,12 +6,16 @@ import { startNatsServer, type NatsServer } from './support/nats-server.js';
 const count = 300;
 let cluster: OrderCluster | null = null;
 let server: NatsServer | null = null;
+/** The server that created the store directory: a restarted one reuses it and leaves its removal to this one. */
+let storeOwner: NatsServer | null = null;
 afterEach(async () => {
   await cluster?.stop();
   cluster = null;
   await server?.stop();
   server?.remove();
+  storeOwner?.remove();
   server = null;
+  storeOwner = null;
 });
 
 const databases = (c: OrderCluster): string[] => services.map((service) => c.dbOf(service));
@@ -44,6 +48,7 @@ describe('restarts in the middle of 300 order sagas over NATS', () => {
 
   it('restart nats-server with its store directory: engine and workers reconnect and finish', async () => {
     server = await startNatsServer();
+    storeOwner = server;
     cluster = new OrderCluster(server.url);
     await cluster.startAll();
     await cluster.startOrders(0, count);
