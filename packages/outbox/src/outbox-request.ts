@@ -50,7 +50,7 @@ export interface OutboxRow extends EncodedRequest {
 const decoder = new TextDecoder();
 
 /** Looks up definitions by name in `sagas`. */
-export function sagaLookup(sagas: OutboxSagas | undefined): (name: string) => AnySagaDefinition | undefined {
+function sagaLookup(sagas: OutboxSagas | undefined): (name: string) => AnySagaDefinition | undefined {
   if (sagas === undefined) return () => undefined;
   const registry = Array.isArray(sagas) ? createRegistry(sagas as readonly AnySagaDefinition[]) : (sagas as SagaRegistry);
   return (name) => registry.latest(name);
@@ -115,6 +115,30 @@ export function startRequestOf(
 const identifier = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
 /** Default name of the outbox table. */
+/** Options of both outbox adapters (`createSqliteOutbox`, `createPgOutbox`). */
+export interface OutboxOptions {
+  /** Outbox table, `table` or `schema.table`; default `sagaflow_outbox`. */
+  readonly table?: string;
+  /** Sagas whose input codecs check every start and prepare before it is stored (a registry or the definitions). */
+  readonly sagas?: OutboxSagas;
+}
+
+/** The fields a request of some kind carries besides its saga and instance (see {@link startRequestOf}). */
+export type RequestFields = Parameters<typeof startRequestOf>[3];
+
+/**
+ * The request encoder of an outbox over `sagas`: finds the saga's definition (by name among `sagas`, or the
+ * one given), builds the request of `kind` and checks and serialises it, before anything is written.
+ * @throws OutboxRequestError (from the encoder) for anything that would not make a valid start request.
+ */
+export function requestEncoder(sagas: OutboxSagas | undefined): (kind: StartKind, saga: SagaRef, instanceId: string, fields: RequestFields) => EncodedRequest {
+  const lookup = sagaLookup(sagas);
+  return (kind, saga, instanceId, fields) => {
+    const definition = typeof saga === 'string' ? lookup(saga) : saga;
+    return encodeRequest(startRequestOf(kind, typeof saga === 'string' ? saga : saga.name, instanceId, fields), definition, sagas !== undefined);
+  };
+}
+
 export const defaultOutboxTable = 'sagaflow_outbox';
 
 /** A table name option, checked: `table` or `schema.table`, plain SQL identifiers. */

@@ -3,24 +3,18 @@ import type { Pool, PoolClient } from 'pg';
 import type { StartKind } from '@sagaflow/nats';
 import {
   defaultOutboxTable,
-  encodeRequest,
-  sagaLookup,
-  startRequestOf,
+  requestEncoder,
   tableName,
+  type OutboxOptions,
   type OutboxRow,
-  type OutboxSagas,
   type OutboxStartOptions,
   type OutboxStore,
+  type RequestFields,
   type SagaRef,
 } from './outbox-request.js';
 
 /** Options of {@link createPgOutbox}. */
-export interface PgOutboxOptions {
-  /** Outbox table, `table` or `schema.table`; default `sagaflow_outbox`. */
-  readonly table?: string;
-  /** Sagas whose input codecs check every start and prepare before it is stored (a registry or the definitions). */
-  readonly sagas?: OutboxSagas;
-}
+export type PgOutboxOptions = OutboxOptions;
 
 /** The client running the caller's transaction (between its `BEGIN` and `COMMIT`). */
 export type PgTransaction = Pick<PoolClient, 'query'>;
@@ -64,7 +58,7 @@ interface RowRecord {
 export function createPgOutbox(pool: Pool, options: PgOutboxOptions = {}): PgOutbox {
   const table = options.table ?? defaultOutboxTable;
   const { name, quoted } = tableName(table);
-  const lookup = sagaLookup(options.sagas);
+  const encode = requestEncoder(options.sagas);
   const columns = 'id, msg_id, saga, kind, instance_id, body, attempts, created_at';
   const sql = {
     create: `CREATE TABLE IF NOT EXISTS ${quoted} (
@@ -93,10 +87,8 @@ export function createPgOutbox(pool: Pool, options: PgOutboxOptions = {}): PgOut
     purge: `DELETE FROM ${quoted} WHERE sent_at IS NOT NULL AND sent_at < $1`,
   };
 
-  const write = async (tx: PgTransaction, kind: StartKind, saga: SagaRef, instanceId: string, fields: Parameters<typeof startRequestOf>[3]): Promise<string> => {
-    const sagaName = typeof saga === 'string' ? saga : saga.name;
-    const definition = typeof saga === 'string' ? lookup(saga) : saga;
-    const encoded = encodeRequest(startRequestOf(kind, sagaName, instanceId, fields), definition, options.sagas !== undefined);
+  const write = async (tx: PgTransaction, kind: StartKind, saga: SagaRef, instanceId: string, fields: RequestFields): Promise<string> => {
+    const encoded = encode(kind, saga, instanceId, fields);
     const now = Date.now();
     await tx.query(sql.insert, [encoded.msgId, encoded.saga, encoded.kind, encoded.instanceId, encoded.body, now]);
     return encoded.instanceId;

@@ -3,24 +3,18 @@ import type Database from 'better-sqlite3';
 import type { StartKind } from '@sagaflow/nats';
 import {
   defaultOutboxTable,
-  encodeRequest,
-  sagaLookup,
-  startRequestOf,
+  requestEncoder,
   tableName,
+  type OutboxOptions,
   type OutboxRow,
-  type OutboxSagas,
   type OutboxStartOptions,
   type OutboxStore,
+  type RequestFields,
   type SagaRef,
 } from './outbox-request.js';
 
 /** Options of {@link createSqliteOutbox}. */
-export interface SqliteOutboxOptions {
-  /** Outbox table, `table` or `schema.table`; default `sagaflow_outbox`. */
-  readonly table?: string;
-  /** Sagas whose input codecs check every start and prepare before it is stored (a registry or the definitions). */
-  readonly sagas?: OutboxSagas;
-}
+export type SqliteOutboxOptions = OutboxOptions;
 
 /**
  * A transactional outbox in a SQLite database: requests are written through the caller's
@@ -72,7 +66,7 @@ export function createSqliteOutbox(db: Database.Database, options: SqliteOutboxO
     sent_at INTEGER
   )`);
   db.exec(`CREATE INDEX IF NOT EXISTS ${schema === null ? '' : `"${schema}".`}"${name}_pending" ON "${name}" (next_attempt_at, id) WHERE sent_at IS NULL`);
-  const lookup = sagaLookup(options.sagas);
+  const encode = requestEncoder(options.sagas);
   const insertSql = `INSERT INTO ${quoted} (msg_id, saga, kind, instance_id, body, created_at, next_attempt_at) VALUES (?, ?, ?, ?, ?, ?, ?)`;
   const inserts = new WeakMap<Database.Database, Database.Statement>();
   const claimRows = db.prepare<[number, number], RowRecord>(
@@ -84,10 +78,8 @@ export function createSqliteOutbox(db: Database.Database, options: SqliteOutboxO
   const pending = db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM ${quoted} WHERE sent_at IS NULL`);
   const purge = db.prepare<[number]>(`DELETE FROM ${quoted} WHERE sent_at IS NOT NULL AND sent_at < ?`);
 
-  const write = (tx: Database.Database, kind: StartKind, saga: SagaRef, instanceId: string, fields: Parameters<typeof startRequestOf>[3]): string => {
-    const sagaName = typeof saga === 'string' ? saga : saga.name;
-    const definition = typeof saga === 'string' ? lookup(saga) : saga;
-    const encoded = encodeRequest(startRequestOf(kind, sagaName, instanceId, fields), definition, options.sagas !== undefined);
+  const write = (tx: Database.Database, kind: StartKind, saga: SagaRef, instanceId: string, fields: RequestFields): string => {
+    const encoded = encode(kind, saga, instanceId, fields);
     if (!tx.inTransaction) throw new TypeError(`outbox.${kind}(${instanceId}) must run inside the caller's transaction (db.transaction(...)), or the request is not atomic with it`);
     let insert = inserts.get(tx);
     if (insert === undefined) inserts.set(tx, (insert = tx.prepare(insertSql)));
