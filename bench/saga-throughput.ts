@@ -23,8 +23,8 @@
  *   npm run bench -- --only append [--sagas N --batch N]     # CPU per saga of the SQLite store's appends, bench/store-append.ts
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { jetstream } from '@nats-io/jetstream';
@@ -34,6 +34,7 @@ import { startNatsServer, type NatsServer } from '../examples/demo/nats-server.j
 import { repoRoot, spawnNode, spawnTs, stopChild, type Child } from '../examples/demo/processes.js';
 import { runSeries, type Series, type StartSaga } from './harness.js';
 import { reportFailure, tearDown } from './teardown.js';
+import { machineFacts, writeResultsFile } from './results-file.js';
 import { peersFromFiles, readmePeers, type PeerFigures } from './peers.js';
 import type { Order } from './steps.js';
 
@@ -305,14 +306,7 @@ try {
     pidOfNats = natsPid(nats.port);
   }
   const connection = await connectNats({ url: natsUrl, name: 'bench-driver' });
-  const machine = {
-    nproc: cpus().length,
-    cpu: cpus()[0]?.model ?? '?',
-    memGiB: Math.round(totalmem() / 2 ** 30),
-    node: process.version,
-    natsServer: natsVersion(),
-    loadAvgAtStart: loadavg().map((x) => Number(x.toFixed(2))),
-  };
+  const machine = { ...machineFacts(), natsServer: natsVersion() };
   console.log(`machine: ${JSON.stringify(machine)}; nats ${natsUrl}${nats === null ? ' (NATS_URL)' : ` (own nats-server, JetStream in ${nats.storeDir})`}`);
   console.log(`settings: ${JSON.stringify(settings)}`);
   const sagaflowDeployment = settings.phases.includes('sagaflow') ? await deploySagaflow(natsUrl, pidOfNats) : null;
@@ -338,12 +332,7 @@ try {
     `load average at end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
   ].join('\n');
   console.log(table);
-  const resultsDir = join(repoRoot, 'bench', 'results');
-  mkdirSync(resultsDir, { recursive: true });
-  const date = new Date().toISOString().slice(0, 10);
-  let out = values.out ?? join(resultsDir, `${date}.json`);
-  for (let k = 2; values.out === undefined && existsSync(out); k++) out = join(resultsDir, `${date}-${k}.json`);
-  writeFileSync(out, `${JSON.stringify({ when: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine, settings, sagaflow: sf, baseline: base, peers, targets: lines, loadAvgAtEnd: loadavg() }, null, 2)}\n`);
+  const out = writeResultsFile(values.out, '', { when: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine, settings, sagaflow: sf, baseline: base, peers, targets: lines, loadAvgAtEnd: loadavg() });
   console.log(`wrote ${out}`);
 } catch (error) {
   exitCode = 1;

@@ -31,8 +31,8 @@
  * Prints the figures against the targets of issue 8 and writes bench/results/<date>-scale.json.
  */
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
@@ -59,6 +59,7 @@ import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import { startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
 import { repoRoot, spawnNode, stopChild, type Child } from '../examples/demo/processes.js';
 import { median } from './harness.js';
+import { machineFacts, writeResultsFile } from './results-file.js';
 import { reportFailure, tearDown } from './teardown.js';
 import { summariseHeapSnapshot, type HeapSummary } from './heap-snapshot.js';
 import benchOrder from './sagas/bench-order.saga.js';
@@ -315,7 +316,7 @@ const line = (target: string, value: number | null, unit: string, goal: number):
 
 let exitCode = 0;
 try {
-  const machine = { nproc: cpus().length, cpu: cpus()[0]?.model ?? '?', memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, loadAvgAtStart: loads() };
+  const machine = machineFacts();
   log(`machine ${JSON.stringify(machine)}; settings ${JSON.stringify(settings)}; store ${storePath}`);
 
   // 0. NATS; the engine's RSS on an empty store, for reference.
@@ -514,34 +515,22 @@ try {
     exitCode = 1;
     console.error(`not every in-flight instance finished: ${waiting.size} without a terminal status change, ${unfinished} unfinished in the store`);
   }
-  const resultsDir = join(repoRoot, 'bench', 'results');
-  mkdirSync(resultsDir, { recursive: true });
-  const date = new Date().toISOString().slice(0, 10);
-  let out = values.out ?? join(resultsDir, `${date}-scale.json`);
-  for (let k = 2; values.out === undefined && existsSync(out); k++) out = join(resultsDir, `${date}-scale-${k}.json`);
-  writeFileSync(
-    out,
-    `${JSON.stringify(
-      {
-        when: new Date().toISOString(),
-        command: `npm run bench -- --only scale ${process.argv.slice(2).join(' ')}`.trim(),
-        machine,
-        settings,
-        store: { instances: total, sizeMb, fillS: round(fillMs / 1000, 2) },
-        emptyEngine: { spawnToReadyMs: round(empty.spawnToReadyMs), rss: emptyRss },
-        engine1: { ...first, child: undefined, rss, heap, liveHeap },
-        engine2: { ...second, child: undefined, rssAtReadyMb: rssReady2, rssAfterAllFinishedMb: rssDone2, hwmMb: hwm2 },
-        completion,
-        storeAfter: { unfinished, inFlightRetried: retried },
-        list: { medianMs: listMedianMs, runsMs: listRuns.map((x) => round(x)) },
-        recoveryBreakdown: breakdown,
-        targets: lines,
-        loadAvgAtEnd,
-      },
-      null,
-      2,
-    )}\n`,
-  );
+  const out = writeResultsFile(values.out, '-scale', {
+    when: new Date().toISOString(),
+    command: `npm run bench -- --only scale ${process.argv.slice(2).join(' ')}`.trim(),
+    machine,
+    settings,
+    store: { instances: total, sizeMb, fillS: round(fillMs / 1000, 2) },
+    emptyEngine: { spawnToReadyMs: round(empty.spawnToReadyMs), rss: emptyRss },
+    engine1: { ...first, child: undefined, rss, heap, liveHeap },
+    engine2: { ...second, child: undefined, rssAtReadyMb: rssReady2, rssAfterAllFinishedMb: rssDone2, hwmMb: hwm2 },
+    completion,
+    storeAfter: { unfinished, inFlightRetried: retried },
+    list: { medianMs: listMedianMs, runsMs: listRuns.map((x) => round(x)) },
+    recoveryBreakdown: breakdown,
+    targets: lines,
+    loadAvgAtEnd,
+  });
   console.log(`wrote ${out}`);
 } catch (error) {
   exitCode = 1;
