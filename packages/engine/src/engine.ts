@@ -68,7 +68,8 @@ const quietLog: EngineLog = {
  * The runtime loop: decide (pure), append with the expected revision, then act.
  * Inputs of one instance are handled one at a time; instances proceed concurrently and their
  * appends share commits. State is kept in memory between inputs and rebuilt from the log on a
- * cold load or after a lost race.
+ * cold load or after a lost race; a start is decided as new without reading the log, whose expected
+ * revision (no stream) refuses it if the instance exists after all.
  */
 export class Engine {
   private readonly clock: Clock;
@@ -163,12 +164,20 @@ export class Engine {
 
   private async process(instanceId: string, input: SagaInput): Promise<E.Either<SagaError, InstanceSummary>> {
     const maxRetries = this.options.maxConflictRetries ?? 10;
-    for (let attempt = 0; ; attempt++) {
-      const loaded = await this.load(instanceId);
+    // A start or prepare of an instance not in memory is almost always of a new one: decide it as new and
+    // let the append's expected revision (no stream) check that, instead of reading the stream first. If
+    // the guess was wrong (a repeated start), the instance is loaded and the input decided again.
+    let assumeNew = (input.type === 'start' || input.type === 'prepare') && !this.cache.has(instanceId);
+    for (let lost = 0; ; ) {
+      const loaded = assumeNew ? E.right(null) : await this.load(instanceId);
       if (E.isLeft(loaded)) return loaded;
       const state = loaded.right;
       if (state === null && input.type !== 'start' && input.type !== 'prepare') return E.left(sagaError.instanceNotFound(instanceId));
       const decision = decide(this.options.registry, state, input, this.clock.now());
+      if (assumeNew && (E.isLeft(decision) || decision.right.events.length === 0)) {
+        assumeNew = false; // not taken as new: decide again on what the store holds, which may answer otherwise
+        continue;
+      }
       if (E.isLeft(decision)) return decision;
       const next = decision.right.state;
       if (next === null) return E.left(sagaError.instanceNotFound(instanceId));
@@ -180,10 +189,14 @@ export class Engine {
         events: decision.right.events.map(encodeEvent),
         summary,
       });
+      if (result instanceof WrongExpectedRevisionError && assumeNew) {
+        assumeNew = false; // the instance exists: not a lost race, so not counted as one
+        continue;
+      }
       if (result instanceof WrongExpectedRevisionError) {
         this.cache.delete(instanceId);
         this.conflicts++;
-        if (attempt >= maxRetries) throw result;
+        if (lost++ >= maxRetries) throw result;
         continue;
       }
       if (isTerminal(next.status)) this.cache.delete(instanceId);

@@ -120,6 +120,28 @@ describe('Engine', () => {
     await engine.stop();
   });
 
+  it('starts a new instance without reading its stream, and still refuses a repeated start after reading it', async () => {
+    const store = createMemoryEventStore();
+    const reads: string[] = [];
+    const counted: EventStore = { ...store, readStream: (id) => (reads.push(id), store.readStream(id)) };
+    const { engine } = engineOn(counted, { reserve: ok({ ref: 'r' }), charge: ok({ paid: true }) });
+    await engine.start();
+    expect(E.isRight(await engine.startSaga('quick-order', 'o-new', { id: 'o-new' }))).toBe(true);
+    expect(await settled(store, 'o-new')).toBe('completed');
+    expect(reads).toEqual([]);
+    // Finished, so no longer in memory: the start is decided as new, the append finds the stream, the
+    // instance is read and the start refused, as a repeat and not as a lost race.
+    const again = await engine.startSaga('quick-order', 'o-new', { id: 'o-new' });
+    expect(E.isLeft(again) && again.left._tag).toBe('InstanceExists');
+    // Input that is refused as new is decided again on the stored instance, which answers first.
+    const invalid = await engine.startSaga('quick-order', 'o-new', { id: 7 });
+    expect(E.isLeft(invalid) && invalid.left._tag).toBe('InstanceExists');
+    expect(reads).toEqual(['o-new', 'o-new']);
+    expect(engine.conflictsResolved).toBe(0);
+    expect((await eventTypes(store, 'o-new')).filter((type) => type === 'SagaStarted')).toHaveLength(1);
+    await engine.stop();
+  });
+
   it('reloads and decides again when another engine appended first', async () => {
     const store = createMemoryEventStore();
     let answerCharge: (outcome: ReplyOutcome) => void = () => undefined;
