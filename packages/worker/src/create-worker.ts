@@ -110,12 +110,13 @@ export function createWorker<I>(options: WorkerOptions<I>): Worker<I> {
       served.push({ operation, consumer, heartbeatMs });
     }
     if (controller.signal.aborted) return;
-    const batch = Math.max(1, Math.floor(concurrency / served.length));
+    // A pull may take every slot but one for each other operation, so each can keep its pull open.
+    const maxBatch = Math.max(1, concurrency - (served.length - 1));
     for (const { operation, consumer, heartbeatMs } of served) {
       publisher ??= streamPublisher(connection);
       const scope = { js, publisher, names, saga: saga.name, operation, heartbeatMs, retryDelayMs, signal: controller.signal, log };
       const handle = (msg: JsMsg): Promise<void> => track(handleCommand(msg, scope));
-      pulls.push(pullCommands({ consumer, slots, batch, retryDelayMs, signal: controller.signal, log, handle }));
+      pulls.push(pullCommands({ consumer, slots, maxBatch, retryDelayMs, signal: controller.signal, log, handle }));
     }
   };
 

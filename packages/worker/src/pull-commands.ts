@@ -1,16 +1,18 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
 import type { Slots } from './slots.js';
 
-/** How long one pull request waits on the server for commands before it is renewed. */
-const pullExpiresMs = 5_000;
+/** How long a pull for a single command (an operation waiting for work) waits on the server before it is renewed. */
+const idlePullExpiresMs = 5_000;
+/** How long a larger pull waits before the slots it could not fill go back to the pool (the least nats.js allows). */
+const pullExpiresMs = 1_000;
 
 /** What the pull loop of one operation's consumer needs. */
 export interface PullScope {
   readonly consumer: Consumer;
   /** The worker's processing slots, shared with its other operations. */
   readonly slots: Slots;
-  /** Most commands one pull asks for (the operation's share of the slots). */
-  readonly batch: number;
+  /** Most commands one pull asks for. */
+  readonly maxBatch: number;
   /** Pause after a failed pull. */
   readonly retryDelayMs: number;
   /** Aborted when the worker stops. */
@@ -22,16 +24,20 @@ export interface PullScope {
 
 /**
  * Pulls an operation's commands only as slots are free, so no command waits in a local buffer
- * while its ack wait runs out; each command holds its slot until handled. Resolves once stopped.
+ * while its ack wait runs out; each command holds its slot until handled. A pull holds a slot for
+ * every command it asks for, so the size of the pulls follows the operation's demand (see
+ * {@link nextPullSize}): an idle operation holds one slot, a busy one as many as are free.
+ * Resolves once stopped.
  */
 export async function pullCommands(scope: PullScope): Promise<void> {
   const { consumer, slots, signal } = scope;
+  let size = 1;
   while (!signal.aborted) {
-    const granted = await slots.acquire(scope.batch);
+    const granted = await slots.acquire(size);
     if (granted === 0) return;
     let received = 0;
     try {
-      const messages = await consumer.fetch({ max_messages: granted, expires: pullExpiresMs });
+      const messages = await consumer.fetch({ max_messages: granted, expires: granted === 1 ? idlePullExpiresMs : pullExpiresMs });
       const stop = (): void => messages.stop();
       signal.addEventListener('abort', stop, { once: true });
       if (signal.aborted) stop();
@@ -56,7 +62,17 @@ export async function pullCommands(scope: PullScope): Promise<void> {
     } finally {
       slots.release(granted - received);
     }
+    size = nextPullSize(granted, received, scope.maxBatch);
   }
+}
+
+/**
+ * How many commands the next pull asks for, after one that asked for `asked` and received `received`:
+ * twice as many after a pull that filled (more may be waiting), what arrived after one that ran out
+ * its time, and one while nothing comes; never more than `max`.
+ */
+export function nextPullSize(asked: number, received: number, max: number): number {
+  return Math.max(1, Math.min(max, received >= asked ? asked * 2 : received));
 }
 
 /** Gives a command that arrived during stop back to the server for another worker. */

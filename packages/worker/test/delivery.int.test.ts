@@ -2,7 +2,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkerContext } from '@sagaflow/worker';
-import { chargePayment, reserveInventory } from '../../../sagas/order-fulfilment.saga.js';
+import { chargePayment, createShipment, reserveInventory } from '../../../sagas/order-fulfilment.saga.js';
 import { commandOf, eventually, openHarness, sleep, type Harness } from './support/harness.js';
 
 let h: Harness;
@@ -203,6 +203,40 @@ describe('delivery', () => {
     await Promise.all(effects.map((effect) => h.dispatch(effect)));
     await Promise.all(effects.map((effect) => h.replyTo(effect)));
     expect(peak).toBe(3);
+    expect(h.replies.every((reply) => reply.outcome.ok)).toBe(true);
+  });
+
+  it('lets a busy operation use the slots its idle operations do not need', async () => {
+    // Five operations share 12 slots; only one has work. Each idle operation keeps one slot for its open
+    // pull, so the busy one can run 12 - 4 = 8 commands at once (a fixed share would give it 12 / 5 = 2).
+    let running = 0;
+    let peak = 0;
+    let openGate: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    const worker = await h.worker({ concurrency: 12 });
+    worker
+      .step(reserveInventory, async () => {
+        running++;
+        peak = Math.max(peak, running);
+        await gate;
+        running--;
+        return { reservationId: 'r' };
+      })
+      .step(chargePayment, () => ({ paymentId: 'p' }))
+      .step(createShipment, () => ({ trackingNumber: 't' }))
+      .compensation(reserveInventory, () => undefined)
+      .compensation(chargePayment, () => undefined);
+    await worker.start();
+
+    const effects = Array.from({ length: 10 }, (_, i) => reserve(`busy-${i}`));
+    await Promise.all(effects.map((effect) => h.dispatch(effect)));
+    try {
+      await eventually(() => (running === 8 ? true : undefined), 'eight commands to run at once', 5_000);
+    } finally {
+      openGate();
+    }
+    await Promise.all(effects.map((effect) => h.replyTo(effect)));
+    expect(peak).toBe(8);
     expect(h.replies.every((reply) => reply.outcome.ok)).toBe(true);
   });
 
