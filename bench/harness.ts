@@ -29,13 +29,43 @@ export interface RunResult {
   driverCpuS: number;
   procCpuS: Record<string, number>;
   loadAvg1: [number, number];
+  /** What the NATS server received and sent during the run, per saga (when its monitoring is reachable). */
+  natsPerSaga?: TrafficPerSaga;
 }
 
 export interface Series {
   median: { n: number; wallS: number; sagasPerS: number; p50: number; p95: number; p99: number; cpuBusyPct: number };
   procCpuSMedian: Record<string, number>;
+  natsPerSagaMedian?: TrafficPerSaga;
   runs: RunResult[];
 }
+
+/** The NATS server's message and byte counters since it started (its monitoring endpoint's `/varz`). */
+export interface NatsTraffic {
+  readonly inMsgs: number;
+  readonly outMsgs: number;
+  readonly inBytes: number;
+  readonly outBytes: number;
+}
+
+/** Messages and kilobytes (1,000 bytes) the NATS server received and sent, per saga of a run. */
+export interface TrafficPerSaga {
+  msgsIn: number;
+  msgsOut: number;
+  kbIn: number;
+  kbOut: number;
+}
+
+const trafficPerSaga = (before: NatsTraffic, after: NatsTraffic, sagas: number): TrafficPerSaga => ({
+  msgsIn: round((after.inMsgs - before.inMsgs) / sagas, 2),
+  msgsOut: round((after.outMsgs - before.outMsgs) / sagas, 2),
+  kbIn: round((after.inBytes - before.inBytes) / sagas / 1000, 2),
+  kbOut: round((after.outBytes - before.outBytes) / sagas / 1000, 2),
+});
+
+/** A run's line fragment for the NATS traffic per saga, or nothing when it was not read. */
+export const describeTraffic = (t: TrafficPerSaga | undefined): string =>
+  t === undefined ? '' : ` nats/saga: ${t.msgsIn}→${t.msgsOut} msgs, ${t.kbIn}→${t.kbOut} KB (in→out)`;
 
 function cpuTotals(): { idle: number; total: number; iowait: number } {
   const f = (readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
@@ -71,8 +101,11 @@ export async function runOnce(options: {
   failShipment: boolean;
   expect: string;
   pids: Record<string, number>;
+  /** Reads the NATS server's counters, to report its traffic per saga. */
+  traffic?: (() => Promise<NatsTraffic>) | undefined;
 }): Promise<RunResult> {
-  const { startSaga, n, concurrency, deadlineS, runTag, failShipment, expect, pids } = options;
+  const { startSaga, n, concurrency, deadlineS, runTag, failShipment, expect, pids, traffic } = options;
+  const traffic0 = await traffic?.();
   const lat: number[] = [];
   let started = 0;
   let done = 0;
@@ -115,6 +148,7 @@ export async function runOnce(options: {
   await Promise.all(Array.from({ length: concurrency }, worker));
   const wall = (performance.now() - t0) / 1000;
   clearInterval(sampler);
+  const traffic1 = await traffic?.();
   const c1 = cpuTotals();
   const self1 = process.cpuUsage(self0);
   const hz = 100;
@@ -138,6 +172,7 @@ export async function runOnce(options: {
     driverCpuS: round((self1.user + self1.system) / 1e6, 2),
     procCpuS,
     loadAvg1: [round(load0, 2), round(loadavg()[0] ?? 0, 2)],
+    ...(traffic0 === undefined || traffic1 === undefined || done === 0 ? {} : { natsPerSaga: trafficPerSaga(traffic0, traffic1, done) }),
   };
 }
 
@@ -155,7 +190,17 @@ export interface System {
  */
 export async function runSeries(
   systems: readonly System[],
-  options: { workloads: readonly string[]; n: number; concurrency: number; runs: number; warmup: number; deadlineS: number; tag?: string },
+  options: {
+    workloads: readonly string[];
+    n: number;
+    concurrency: number;
+    runs: number;
+    warmup: number;
+    deadlineS: number;
+    tag?: string;
+    /** Reads the NATS server's counters (see {@link NatsTraffic}); without it, no traffic is reported. */
+    traffic?: (() => Promise<NatsTraffic>) | undefined;
+  },
 ): Promise<Record<string, Record<string, Series>>> {
   const stamp = Date.now().toString(36);
   const name = (system: System): string => `${system.label}${options.tag ?? ''}`;
@@ -171,10 +216,11 @@ export async function runSeries(
     const runs = new Map<System, RunResult[]>(systems.map((system) => [system, []]));
     for (let r = 0; r < options.runs; r++) {
       for (const system of systems) {
-        const res = await runOnce({ startSaga: system.startSaga, n: options.n, concurrency: options.concurrency, deadlineS: options.deadlineS, runTag: `${wl}-${system.label}-${stamp}-${r}`, failShipment, expect: failShipment ? 'compensated' : 'completed', pids: system.pids });
+        const res = await runOnce({ startSaga: system.startSaga, n: options.n, concurrency: options.concurrency, deadlineS: options.deadlineS, runTag: `${wl}-${system.label}-${stamp}-${r}`, failShipment, expect: failShipment ? 'compensated' : 'completed', pids: system.pids, traffic: options.traffic });
         console.log(
           `[${name(system)}] ${wl} run ${r + 1}: N=${res.n} wall=${res.wallS}s ${res.sagasPerS}/s p50=${res.p50} p95=${res.p95} p99=${res.p99} ms errors=${res.errors} wrong=${res.wrong} ` +
             `cpuBusy=${res.cpuBusyPct}% iowait=${res.cpuIowaitPct}% driverCpu=${res.driverCpuS}s procCpu=${JSON.stringify(res.procCpuS)} load1=${res.loadAvg1.join('→')}` +
+            describeTraffic(res.natsPerSaga) +
             (res.firstErr === null ? '' : `\n  first error: ${res.firstErr}`),
         );
         runs.get(system)?.push(res);
@@ -185,7 +231,10 @@ export async function runSeries(
       const target = out[system.label];
       if (target !== undefined) target[wl] = series;
       const m = series.median;
-      console.log(`[${name(system)}] ${wl} MEDIAN of ${series.runs.length}: N=${m.n} wall=${m.wallS}s ${m.sagasPerS}/s p50=${m.p50} p95=${m.p95} p99=${m.p99} ms cpuBusy=${m.cpuBusyPct}% procCpu=${JSON.stringify(series.procCpuSMedian)}`);
+      console.log(
+        `[${name(system)}] ${wl} MEDIAN of ${series.runs.length}: N=${m.n} wall=${m.wallS}s ${m.sagasPerS}/s p50=${m.p50} p95=${m.p95} p99=${m.p99} ms cpuBusy=${m.cpuBusyPct}% procCpu=${JSON.stringify(series.procCpuSMedian)}` +
+          describeTraffic(series.natsPerSagaMedian),
+      );
     }
   }
   return out;
@@ -196,5 +245,8 @@ function seriesOf(runs: RunResult[], pids: Record<string, number>): Series {
   const pick = (k: keyof Series['median']): number => median(runs.map((x) => x[k]));
   const medianOf = { n: pick('n'), wallS: pick('wallS'), sagasPerS: pick('sagasPerS'), p50: pick('p50'), p95: pick('p95'), p99: pick('p99'), cpuBusyPct: pick('cpuBusyPct') };
   const procCpuSMedian = Object.fromEntries(Object.keys(pids).map((name) => [name, median(runs.map((x) => x.procCpuS[name] ?? NaN))]));
-  return { median: medianOf, procCpuSMedian, runs };
+  const traffic = runs.flatMap((run) => (run.natsPerSaga === undefined ? [] : [run.natsPerSaga]));
+  const trafficMedian = (k: keyof TrafficPerSaga): number => median(traffic.map((t) => t[k]));
+  const natsPerSagaMedian = traffic.length === 0 ? undefined : { msgsIn: trafficMedian('msgsIn'), msgsOut: trafficMedian('msgsOut'), kbIn: trafficMedian('kbIn'), kbOut: trafficMedian('kbOut') };
+  return { median: medianOf, procCpuSMedian, ...(natsPerSagaMedian === undefined ? {} : { natsPerSagaMedian }), runs };
 }

@@ -30,9 +30,9 @@ import { parseArgs } from 'node:util';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, naming, requestStart } from '@sagaflow/nats';
-import { startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
+import { freePort, startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
 import { repoRoot, spawnNode, spawnTs, stopChild, type Child } from '../examples/demo/processes.js';
-import { runSeries, type Series, type StartSaga } from './harness.js';
+import { runSeries, type NatsTraffic, type Series, type StartSaga } from './harness.js';
 import { reportFailure, tearDown } from './teardown.js';
 import { machineFacts, writeResultsFile } from './results-file.js';
 import { peersFromFiles, readmePeers, type PeerFigures } from './peers.js';
@@ -225,10 +225,14 @@ async function deployBaseline(natsUrl: string, pidOfNats: number | null): Promis
  * Runs the selected deployments side by side: both are started first, then their runs alternate
  * (Sagaflow run 1, baseline run 1, Sagaflow run 2, …) at 100 in flight, then at concurrency 1.
  */
-async function measure(connection: NatsConnection, deployments: readonly Deployment<object>[]): Promise<Map<string, Omit<PhaseResult, 'peakRssMb'>>> {
+async function measure(
+  connection: NatsConnection,
+  deployments: readonly Deployment<object>[],
+  traffic: (() => Promise<NatsTraffic>) | undefined,
+): Promise<Map<string, Omit<PhaseResult, 'peakRssMb'>>> {
   const drivers = await Promise.all(deployments.map((deployment) => driver(connection, deployment.namespace)));
   const systems = deployments.map((deployment, at) => ({ label: deployment.label, pids: deployment.pids, startSaga: (drivers[at] as { startSaga: StartSaga }).startSaga }));
-  const shared = { workloads: settings.workloads, deadlineS: settings.deadlineS };
+  const shared = { workloads: settings.workloads, deadlineS: settings.deadlineS, traffic };
   const c100 = await runSeries(systems, { ...shared, n: settings.n, concurrency: settings.concurrency, runs: settings.runs, warmup: settings.warmup });
   const c1 = settings.c1.n > 0 ? await runSeries(systems, { ...shared, n: settings.c1.n, concurrency: 1, runs: settings.c1.runs, warmup: settings.c1.warmup, tag: ' c1' }) : null;
   for (const each of drivers) each.close();
@@ -281,6 +285,28 @@ function targets(sf: PhaseResult | null, base: PhaseResult | null): TargetLine[]
   return lines;
 }
 
+/** Reads the counters of the bench's own nats-server from its monitoring endpoint (`-m`). */
+async function readTraffic(monitorPort: number): Promise<NatsTraffic> {
+  const response = await fetch(`http://127.0.0.1:${monitorPort}/varz`);
+  if (!response.ok) throw new Error(`nats-server monitoring on port ${monitorPort} answered ${response.status}`);
+  const varz = (await response.json()) as { in_msgs: number; out_msgs: number; in_bytes: number; out_bytes: number };
+  return { inMsgs: varz.in_msgs, outMsgs: varz.out_msgs, inBytes: varz.in_bytes, outBytes: varz.out_bytes };
+}
+
+/** Rows of the NATS traffic table: messages and kilobytes per saga, medians of the runs. */
+function trafficRows(label: string, phase: PhaseResult | null): string[] {
+  return Object.entries(phase?.c100 ?? {}).flatMap(([wl, s]) => {
+    const t = s.natsPerSagaMedian;
+    return t === undefined ? [] : [`| ${label} | ${wl} | ${t.msgsIn} / ${t.msgsOut} | ${t.kbIn} / ${t.kbOut} |`];
+  });
+}
+
+/** The NATS traffic table (at the configured concurrency), if any run read the server's counters. */
+const trafficTable = (rows: readonly string[]): string[] =>
+  rows.length === 0
+    ? []
+    : ['| what | wl | NATS messages per saga, in / out (server) | KB per saga, in / out |', '|---|---|---|---|', ...rows, ''];
+
 function seriesRows(label: string, phase: PhaseResult | null, c: 'c100' | 'c1'): string[] {
   const series = phase?.[c];
   if (series === null || series === undefined) return [];
@@ -300,10 +326,13 @@ let exitCode = 0;
 try {
   let natsUrl = process.env.NATS_URL ?? '';
   let pidOfNats: number | null = null;
+  let traffic: (() => Promise<NatsTraffic>) | undefined;
   if (natsUrl === '') {
-    nats = await startNatsServer({});
+    const monitorPort = await freePort();
+    nats = await startNatsServer({ args: ['-m', String(monitorPort)] });
     natsUrl = nats.url;
     pidOfNats = natsPid(nats.port);
+    traffic = () => readTraffic(monitorPort);
   }
   const connection = await connectNats({ url: natsUrl, name: 'bench-driver' });
   const machine = { ...machineFacts(), natsServer: natsVersion() };
@@ -311,7 +340,7 @@ try {
   console.log(`settings: ${JSON.stringify(settings)}`);
   const sagaflowDeployment = settings.phases.includes('sagaflow') ? await deploySagaflow(natsUrl, pidOfNats) : null;
   const baselineDeployment = settings.phases.includes('baseline') ? await deployBaseline(natsUrl, pidOfNats) : null;
-  const measured = await measure(connection, [sagaflowDeployment, baselineDeployment].filter((each) => each !== null));
+  const measured = await measure(connection, [sagaflowDeployment, baselineDeployment].filter((each) => each !== null), traffic);
   const sf = sagaflowDeployment === null ? null : { ...(await sagaflowDeployment.stop()), ...(measured.get('sagaflow') ?? { c100: {}, c1: null }) };
   const base = baselineDeployment === null ? null : { ...(await baselineDeployment.stop()), ...(measured.get('baseline') ?? { c100: {}, c1: null }) };
   await connection.close();
@@ -325,6 +354,7 @@ try {
     ...seriesRows('Sagaflow', sf, 'c1'),
     ...seriesRows('transport baseline', base, 'c1'),
     '',
+    ...trafficTable([...trafficRows('Sagaflow', sf), ...trafficRows('transport baseline', base)]),
     '| target | value | verdict | vs best peer (>1 = better) |',
     '|---|---|---|---|',
     ...lines.map((l) => `| ${l.target} | ${l.value === null ? '—' : `${Number(l.value.toFixed(1))}${l.unit}`} | ${l.verdict} | ${l.vsPeer} |`),
