@@ -2,7 +2,8 @@
  * `npm run bench`: the standard saga workload (see ../shared/peers and issue 8) through the real
  * deployment shape, next to a transport baseline, in one run.
  *
- *   - a `nats-server -js` on a free port with a temporary store directory (or the one at NATS_URL);
+ *   - a `nats-server -js` on a free port with a temporary store directory and its monitoring endpoint, whose
+ *     counters give the messages and bytes per saga of every run (or the server at NATS_URL, without them);
  *   - the engine, `sagaflow run --sagas bench/sagas` on a fresh SQLite store (or `--store URL`);
  *   - one worker process (bench/worker.ts) serving the 5 operations of bench-order with in-memory bodies;
  *   - this process as the driver: it publishes start requests (`requestStart`, JetStream) and takes a
