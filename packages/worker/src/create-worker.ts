@@ -17,7 +17,7 @@ export interface WorkerOptions<I> {
   readonly namespace?: string;
   /** Settings of the operation consumers, shared by every worker of an operation. */
   readonly consumer?: ConsumerSettings;
-  /** Commands handled at once, over all operations (default 100; each operation pulls up to its share at a time). */
+  /** Commands handled at once, over all operations (default 100); each operation's pulls follow its demand. */
   readonly concurrency?: number;
   /**
    * How often a running handler extends its command's ack deadline (default: a third of the
