@@ -73,6 +73,16 @@ function cpuTotals(): { idle: number; total: number; iowait: number } {
   return { idle: at(3) + at(4), total: f.slice(0, 8).reduce((s, x) => s + x, 0), iowait: at(4) };
 }
 
+/** A memory figure of a process from /proc/<pid>/status, in MB, or null once it has exited. */
+export function procStatusMb(pid: number | undefined, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): number | null {
+  try {
+    const kb = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? null : Math.round(Number(kb) / 1024);
+  } catch {
+    return null;
+  }
+}
+
 export function procCpuTicks(pid: number): number {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -33,7 +33,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, naming, requestStart } from '@sagaflow/nats';
 import { freePort, startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
 import { repoRoot, spawnNode, spawnTs, stopChild, type Child } from '../examples/demo/processes.js';
-import { runSeries, type NatsTraffic, type Series, type StartSaga } from './harness.js';
+import { procStatusMb, runSeries, type NatsTraffic, type Series, type StartSaga } from './harness.js';
 import { reportFailure, tearDown } from './teardown.js';
 import { machineFacts, writeResultsFile } from './results-file.js';
 import { peersFromFiles, readmePeers, type PeerFigures } from './peers.js';
@@ -113,14 +113,7 @@ function natsPid(port: number): number | null {
   return null;
 }
 
-const peakRssMb = (pid: number | undefined): number | null => {
-  try {
-    const kb = /VmHWM:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? null : Math.round(Number(kb) / 1024);
-  } catch {
-    return null;
-  }
-};
+const peakRssMb = (pid: number | undefined): number | null => procStatusMb(pid, 'VmHWM');
 
 /** The driver's side of one namespace: start requests out, terminal status changes in. */
 async function driver(connection: NatsConnection, namespace: string): Promise<{ startSaga: StartSaga; close: () => void }> {

@@ -58,7 +58,7 @@ import { connectNats } from '@sagaflow/nats';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import { startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
 import { repoRoot, spawnNode, stopChild, type Child } from '../examples/demo/processes.js';
-import { median } from './harness.js';
+import { median, procStatusMb } from './harness.js';
 import { machineFacts, writeResultsFile } from './results-file.js';
 import { reportFailure, tearDown } from './teardown.js';
 import { summariseHeapSnapshot, type HeapSummary } from './heap-snapshot.js';
@@ -173,15 +173,6 @@ async function fill(count: number, request: (i: number) => AppendRequest, path =
 
 // ---------------------------------------------------------------------------------------------
 // Process helpers.
-
-function procStatusMb(pid: number | undefined, field: 'VmRSS' | 'VmHWM' | 'RssAnon' | 'RssFile'): number | null {
-  try {
-    const kb = new RegExp(`${field}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
-    return kb === undefined ? null : Math.round(Number(kb) / 1024);
-  } catch {
-    return null;
-  }
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 /** ms between the engine's spawn and the ISO timestamp its log line starts with. */
