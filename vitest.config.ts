@@ -9,7 +9,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['packages/**/*.unit.test.ts', 'test/**/*.unit.test.ts'] } },
+      { test: { name: 'unit', include: ['packages/**/*.unit.test.ts', 'test/**/*.unit.test.ts', 'bench/**/*.unit.test.ts'] } },
       {
         test: {
           name: 'int',

@@ -17,6 +17,7 @@
  *   npm run bench [-- --workloads W1,W2 --n 2000 --concurrency 100 --runs 3 --warmup 200
  *                     --c1-n 300 --c1-warmup 50 --c1-runs 3 --store URL --worker-concurrency N
  *                     --only sagaflow|baseline|list|scale|decision|append --cpu-prof DIR --quick --out FILE
+ *                     --stages   # one more concurrency-1 run, watched to split each saga's latency (bench/saga-stages.ts)
  *                     --peers FILE,…]   # peer results run alongside (bench/peers.ts) for the "vs best peer" column
  *   npm run bench -- --only list [list benchmark options]   # the `sagaflow list` benchmark (also npm run bench:list)
  *   npm run bench -- --only scale [scale options]           # RSS and recovery at scale, bench/scale.ts (also npm run bench:scale)
@@ -35,6 +36,7 @@ import { freePort, startNatsServer, type NatsServer } from '../examples/demo/nat
 import { repoRoot, spawnNode, spawnTs, stopChild, type Child } from '../examples/demo/processes.js';
 import { procStatusMb, runSeries, type NatsTraffic, type Series, type StartSaga } from './harness.js';
 import { reportFailure, tearDown } from './teardown.js';
+import { StageWatch, type StageReport } from './saga-stages.js';
 import { machineFacts, writeResultsFile } from './results-file.js';
 import { peersFromFiles, readmePeers, type PeerFigures } from './peers.js';
 import type { Order } from './steps.js';
@@ -65,6 +67,7 @@ const { values } = parseArgs({
     only: { type: 'string', default: 'sagaflow,baseline' },
     'cpu-prof': { type: 'string' },
     quick: { type: 'boolean', default: false },
+    stages: { type: 'boolean', default: false },
     out: { type: 'string' },
     peers: { type: 'string' },
   },
@@ -83,6 +86,7 @@ const settings = {
   workerConcurrency: values['worker-concurrency'] === undefined ? null : Number(values['worker-concurrency']),
   phases: values.only.split(','),
   cpuProfDir: values['cpu-prof'] ?? null,
+  stages: values.stages === true,
   quick,
 };
 // Read before anything is started or created, so a bad file leaves nothing behind.
@@ -155,9 +159,17 @@ async function started(child: Child, pattern: RegExp): Promise<Child> {
   return child;
 }
 
+/** A concurrency-1 run made while watching the wire: its latency split, and its p50 as the driver measured it. */
+interface WatchedRun {
+  readonly stages: StageReport | null;
+  readonly p50Ms: number | null;
+}
+
 interface PhaseResult {
   c100: Record<string, Series>;
   c1: Record<string, Series> | null;
+  /** Where the latency of a watched concurrency-1 run went, per workload (`--stages`). */
+  c1Stages: Record<string, WatchedRun> | null;
   peakRssMb: Record<string, number | null>;
 }
 
@@ -221,6 +233,7 @@ async function deployBaseline(natsUrl: string, pidOfNats: number | null): Promis
  */
 async function measure(
   connection: NatsConnection,
+  natsUrl: string,
   deployments: readonly Deployment<object>[],
   traffic: (() => Promise<NatsTraffic>) | undefined,
 ): Promise<Map<string, Omit<PhaseResult, 'peakRssMb'>>> {
@@ -229,8 +242,19 @@ async function measure(
   const shared = { workloads: settings.workloads, deadlineS: settings.deadlineS, traffic };
   const c100 = await runSeries(systems, { ...shared, n: settings.n, concurrency: settings.concurrency, runs: settings.runs, warmup: settings.warmup });
   const c1 = settings.c1.n > 0 ? await runSeries(systems, { ...shared, n: settings.c1.n, concurrency: 1, runs: settings.c1.runs, warmup: settings.c1.warmup, tag: ' c1' }) : null;
+  // Watching costs the machine work of its own, so the watched run is one more, outside the series above.
+  let stagesOf = (_label: string): Record<string, WatchedRun> | null => null;
+  if (settings.stages && c1 !== null) {
+    const watch = await StageWatch.start(natsUrl);
+    const watched = await runSeries(systems, { ...shared, n: settings.c1.n, concurrency: 1, runs: 1, warmup: 0, tag: ' c1 watched' });
+    await watch.stop();
+    // The watched runs name their sagas `<workload>-<label>-…`; the watch saw no others of that form.
+    stagesOf = (label) => Object.fromEntries(settings.workloads.map((wl) => [wl, { stages: watch.report(`${wl}-${label}-`), p50Ms: watched[label]?.[wl]?.median.p50 ?? null }]));
+  }
   for (const each of drivers) each.close();
-  return new Map(deployments.map((deployment) => [deployment.label, { c100: c100[deployment.label] ?? {}, c1: c1?.[deployment.label] ?? null }]));
+  return new Map(
+    deployments.map((deployment) => [deployment.label, { c100: c100[deployment.label] ?? {}, c1: c1?.[deployment.label] ?? null, c1Stages: stagesOf(deployment.label) }]),
+  );
 }
 
 interface TargetLine {
@@ -295,6 +319,30 @@ function trafficRows(label: string, phase: PhaseResult | null): string[] {
   });
 }
 
+/** Rows of the stage table: medians per saga of each part's total, with the count and the median single turn. */
+function stageRows(label: string, phase: PhaseResult | null): string[] {
+  return Object.entries(phase?.c1Stages ?? {}).flatMap(([wl, { stages: r, p50Ms }]) =>
+    r === null
+      ? []
+      : [
+          `| ${label} | ${wl} | ${r.sagas} | ${p50Ms ?? '?'} / ${phase?.c1?.[wl]?.median.p50 ?? '?'} | ${r.totalMs} | ${r.engineMs} (${r.engineTurns} × ${r.engineTurnMs}) | ` +
+            `${r.workerMs} (${r.workerTurns} × ${r.workerTurnMs}) | ${r.serverMs} (${r.serverHops} × ${r.serverHopMs}) |`,
+        ],
+  );
+}
+
+/** The stage table (`--stages`), if the concurrency-1 runs were watched. */
+const stageTable = (rows: readonly string[]): string[] =>
+  rows.length === 0
+    ? []
+    : [
+        '| where a saga\'s time goes at concurrency 1 (watched run, medians) | wl | sagas | p50 ms, watched / unwatched runs | start stored → end announced, ms | ' +
+          'engine / relay turns, ms (turns × one) | worker / echo turns, ms | server hops, ms |',
+        '|---|---|---|---|---|---|---|---|',
+        ...rows,
+        '',
+      ];
+
 /** The NATS traffic table (at the configured concurrency), if any run read the server's counters. */
 const trafficTable = (rows: readonly string[]): string[] =>
   rows.length === 0
@@ -334,9 +382,9 @@ try {
   console.log(`settings: ${JSON.stringify(settings)}`);
   const sagaflowDeployment = settings.phases.includes('sagaflow') ? await deploySagaflow(natsUrl, pidOfNats) : null;
   const baselineDeployment = settings.phases.includes('baseline') ? await deployBaseline(natsUrl, pidOfNats) : null;
-  const measured = await measure(connection, [sagaflowDeployment, baselineDeployment].filter((each) => each !== null), traffic);
-  const sf = sagaflowDeployment === null ? null : { ...(await sagaflowDeployment.stop()), ...(measured.get('sagaflow') ?? { c100: {}, c1: null }) };
-  const base = baselineDeployment === null ? null : { ...(await baselineDeployment.stop()), ...(measured.get('baseline') ?? { c100: {}, c1: null }) };
+  const measured = await measure(connection, natsUrl, [sagaflowDeployment, baselineDeployment].filter((each) => each !== null), traffic);
+  const sf = sagaflowDeployment === null ? null : { ...(await sagaflowDeployment.stop()), ...(measured.get('sagaflow') ?? { c100: {}, c1: null, c1Stages: null }) };
+  const base = baselineDeployment === null ? null : { ...(await baselineDeployment.stop()), ...(measured.get('baseline') ?? { c100: {}, c1: null, c1Stages: null }) };
   await connection.close();
   const lines = targets(sf, base);
   const table = [
@@ -349,6 +397,7 @@ try {
     ...seriesRows('transport baseline', base, 'c1'),
     '',
     ...trafficTable([...trafficRows('Sagaflow', sf), ...trafficRows('transport baseline', base)]),
+    ...stageTable([...stageRows('Sagaflow', sf), ...stageRows('transport baseline', base)]),
     '| target | value | verdict | vs best peer (>1 = better) |',
     '|---|---|---|---|',
     ...lines.map((l) => `| ${l.target} | ${l.value === null ? '—' : `${Number(l.value.toFixed(1))}${l.unit}`} | ${l.verdict} | ${l.vsPeer} |`),
