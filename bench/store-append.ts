@@ -5,7 +5,8 @@
  * groups them. Reports CPU microseconds per saga and per append and wall time per commit, so changes
  * to the store can be measured apart from the engine, NATS and the other processes.
  *
- *   npm run bench -- --only append [--sagas 20000 --in-flight 100 --batch 43 --workloads W1,W2]
+ *   npm run bench -- --only append [--sagas 20000 --in-flight 100 --batch 43 --workloads W1,W2 --pause-ms 0]
+ *   npm run bench -- --only append --in-flight 1 --batch 1 --pause-ms 1   # commits as at concurrency 1, idle between them
  *   node --import tsx bench/store-append.ts --sagas 20000
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -25,6 +26,8 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '43' },
     workloads: { type: 'string', default: 'W1,W2' },
     keep: { type: 'boolean', default: false },
+    /** Idle time after each commit, as the engine waits for the next input at concurrency 1. */
+    'pause-ms': { type: 'string', default: '0' },
   },
 });
 
@@ -58,7 +61,7 @@ function appendsOfSaga(index: number, failShipment: boolean): AppendRequest[] {
  * Commits the sagas' requests the way the engine interleaves them: `inFlight` sagas active at once,
  * each commit taking the next request of up to `batch` of them; a finished saga makes room for the next.
  */
-async function run(workload: string, sagas: AppendRequest[][], inFlight: number, batch: number): Promise<void> {
+async function run(workload: string, sagas: AppendRequest[][], inFlight: number, batch: number, pauseMs: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sagaflow-append-'));
   const store = openSqliteEventStore(join(dir, 'sagaflow.db'));
   try {
@@ -84,6 +87,7 @@ async function run(workload: string, sagas: AppendRequest[][], inFlight: number,
       const commitStarted = performance.now();
       await store.appendMany(requests);
       wallInCommits += performance.now() - commitStarted;
+      if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
       commits++;
       appends += requests.length;
     }
@@ -93,7 +97,7 @@ async function run(workload: string, sagas: AppendRequest[][], inFlight: number,
     console.log(
       `${workload}: ${(cpuUs / sagas.length).toFixed(1)} µs CPU per saga, ${(cpuUs / appends).toFixed(1)} µs per append ` +
         `(${appends} appends in ${commits} commits, ${(wallInCommits / commits).toFixed(2)} ms wall per commit; ` +
-        `${(wall / 1000).toFixed(2)} s wall, ${((used.system / cpuUs) * 100).toFixed(0)}% of CPU in the kernel)`,
+        `${(wall / 1000).toFixed(2)} s wall${pauseMs > 0 ? ` with a ${pauseMs} ms pause after each commit` : ''}, ${((used.system / cpuUs) * 100).toFixed(0)}% of CPU in the kernel)`,
     );
   } finally {
     await store.close();
@@ -111,12 +115,14 @@ function usage(problem: string): never {
 const count = Number(values.sagas);
 const inFlight = Number(values['in-flight']);
 const batch = Number(values.batch);
+const pauseMs = Number(values['pause-ms']);
 for (const [name, value] of [['--sagas', count], ['--in-flight', inFlight], ['--batch', batch]] as const) {
   if (!Number.isSafeInteger(value) || value < 1) usage(`${name} must be a positive integer, got ${String(value)}`);
 }
+if (!Number.isSafeInteger(pauseMs) || pauseMs < 0) usage(`--pause-ms must be a whole number of milliseconds, got ${values['pause-ms']}`);
 const workloads = values.workloads.split(',');
 for (const workload of workloads) if (workload !== 'W1' && workload !== 'W2') usage(`--workloads: unknown workload "${workload}" (W1, W2 or both)`);
 for (const workload of workloads) {
   const sagas = Array.from({ length: count }, (_, index) => appendsOfSaga(index, workload === 'W2'));
-  await run(workload, sagas, inFlight, batch);
+  await run(workload, sagas, inFlight, batch, pauseMs);
 }
