@@ -458,7 +458,7 @@ describe('errors: one line, the right exit code', () => {
       expect(help.stdout).toContain('Examples:');
       expect(help.stdout).toContain('Exit codes: 0 ok, 1 refused or failed, 2 usage error.');
     });
-    const [top, bare, unknown, noReason, noStep, dlqBad, dlqSeq] = await Promise.all([
+    const [top, bare, unknown, noReason, noStep, dlqBad, dlqSeq, headerForm] = await Promise.all([
       sagaflow(['--help']),
       sagaflow([]),
       sagaflow(['frobnicate']),
@@ -466,6 +466,7 @@ describe('errors: one line, the right exit code', () => {
       sagaflow(['skip', 'x', '--reason', 'done by hand']),
       sagaflow(['dlq', 'purge']),
       sagaflow(['dlq', 'show', 'abc']),
+      sagaflow(['run', '--command-headers', 'short']),
     ]);
     expect(top.code).toBe(0);
     for (const name of names) expect(top.stdout).toMatch(new RegExp(`^ {2}${name} +\\S`, 'mu'));
@@ -477,5 +478,7 @@ describe('errors: one line, the right exit code', () => {
     expect(stderrLines(noStep)).toEqual([expect.stringMatching(/^sagaflow: Missing --step STEP/u)]);
     expect(dlqBad.code).toBe(2);
     expect(dlqSeq.code).toBe(2);
+    expect(headerForm.code).toBe(2);
+    expect(stderrLines(headerForm)).toEqual([expect.stringMatching(/^sagaflow: Unknown --command-headers "short": use compact or full/u)]);
   });
 });

@@ -5,6 +5,7 @@ export { StreamPublishError, StreamPublisher, streamPublisher, type StoredAck, t
 export { createNatsTransport, type NatsTransport, type NatsTransportOptions } from './nats-transport.js';
 export {
   commandBody,
+  commandHeaderForms,
   commandHeaders,
   decodeReply,
   header,
@@ -20,7 +21,9 @@ export {
   startMsgId,
   startRequestBody,
   startRequestOf,
+  type CommandConsumer,
   type CommandEnvelope,
+  type CommandHeaderForm,
   type StartKind,
   type StartRequestFields,
 } from './protocol.js';

@@ -5,7 +5,7 @@ import type { CheckBackEffect, DispatchEffect, InstanceSummary, Transport, Trans
 import { askCheckBack } from './check-back.js';
 import { deadLetterMessage, putDeadLetter } from './dead-letters.js';
 import { naming, type Naming } from './naming.js';
-import { commandBody, commandHeaders, decodeReply, decodeStart, header, parseJson, startRequestOf } from './protocol.js';
+import { commandBody, commandHeaders, decodeReply, decodeStart, header, parseJson, startRequestOf, type CommandHeaderForm } from './protocol.js';
 import { streamPublisher } from './stream-publisher.js';
 import { ensureEngineConsumers, ensureStreams, type ConsumerSettings } from './topology.js';
 
@@ -23,6 +23,11 @@ export interface NatsTransportOptions {
   readonly retryDelayMs?: number;
   /** How long a check-back waits for the upstream's answer (default 5000 ms); silence is asked again on the saga's check-back schedule. */
   readonly checkBackTimeoutMs?: number;
+  /**
+   * The headers commands carry (default `compact`). `full` while some workers still run an earlier
+   * Sagaflow, which reads only that form; see {@link CommandHeaderForm}.
+   */
+  readonly commandHeaders?: CommandHeaderForm;
 }
 
 /** The engine's transport over JetStream, with the names it uses. */
@@ -161,7 +166,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     async dispatch(effect: DispatchEffect) {
       await publisher.publish(names.command(effect.saga, effect.operation), commandBody(effect), {
         msgID: effect.id,
-        headers: commandHeaders(effect, names.reply(effect.saga)),
+        headers: commandHeaders(effect, names.reply(effect.saga), options.commandHeaders),
       });
     },
     async listen(handlers) {

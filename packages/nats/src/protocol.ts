@@ -1,11 +1,13 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
-import { decodeWith, formatProblems, type DispatchEffect, type Reply, type StartRequest } from '@sagaflow/core';
+import { decodeWith, effectKey, formatProblems, type DispatchEffect, type Reply, type StartRequest } from '@sagaflow/core';
 
 /**
  * Message headers. The effect's identity travels in headers, so a command whose body cannot be
  * decoded can still be answered (as a non-retryable failure) or dead-lettered against its instance.
+ * `Sagaflow-Key`, `-Kind`, `-Saga`, `-Step`, `-Operation`, `-Attempt` and `-Reply-To` are only in the
+ * `full` form of a command (see {@link CommandHeaderForm}).
  */
 export const header = {
   msgId: 'Nats-Msg-Id',
@@ -29,11 +31,26 @@ export const header = {
 const encoder = new TextEncoder();
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** The headers of a command message. */
-export function commandHeaders(effect: DispatchEffect, replyTo: string): MsgHdrs {
+/**
+ * How much of the effect's identity a command's headers spell out.
+ * - `compact` (the default): the instance and the effect id `<instance>/<step>/<kind>/<attempt>`. The
+ *   rest follows from them and from the consumer the command arrives on (one saga's operation), and the
+ *   reply goes to that saga's reply subject. Workers of an earlier Sagaflow, which read only the full
+ *   form, dead-letter it.
+ * - `full`: also the key, kind, saga, step, operation, attempt and reply subject, which every version
+ *   reads. For an engine whose workers are not all upgraded yet.
+ */
+export type CommandHeaderForm = 'compact' | 'full';
+
+/** The command header forms, for option parsing. */
+export const commandHeaderForms: readonly CommandHeaderForm[] = ['compact', 'full'];
+
+/** The headers of a command message (`Nats-Msg-Id` is the publisher's). */
+export function commandHeaders(effect: DispatchEffect, replyTo: string, form: CommandHeaderForm = 'compact'): MsgHdrs {
   const h = natsHeaders();
   h.set(header.instance, effect.instanceId);
   h.set(header.effect, effect.id);
+  if (form === 'compact') return h;
   h.set(header.key, effect.key);
   h.set(header.kind, effect.kind);
   h.set(header.saga, effect.saga);
@@ -53,8 +70,48 @@ export interface CommandEnvelope {
   readonly replyTo: string;
 }
 
-/** Reads the effect identity from a command's headers; `Left` names what is missing. */
-export function readCommandEnvelope(h: MsgHdrs | undefined): E.Either<string, CommandEnvelope> {
+/** What a consumer of commands serves: the saga and operation of its subject, and the saga's reply subject. */
+export interface CommandConsumer {
+  readonly saga: string;
+  readonly operation: string;
+  readonly replyTo: string;
+}
+
+/**
+ * Reads the effect identity of a command delivered on `consumer`, from headers of either form
+ * ({@link CommandHeaderForm}); `Left` says what is missing or malformed. A compact command takes its
+ * saga, operation and reply subject from the consumer, its step, kind and attempt from its effect id.
+ */
+export function readCommandEnvelope(h: MsgHdrs | undefined, consumer: CommandConsumer): E.Either<string, CommandEnvelope> {
+  if ((h?.get(header.kind) ?? '') !== '') return readFullEnvelope(h);
+  const instanceId = h?.get(header.instance) ?? '';
+  const id = h?.get(header.effect) ?? '';
+  const missing = [...(instanceId === '' ? [header.instance] : []), ...(id === '' ? [header.effect] : [])];
+  if (missing.length > 0) return E.left(`missing header(s) ${missing.join(', ')}`);
+  const parsed = effectIdParts(id, instanceId);
+  if (parsed === null) return E.left(`header ${header.effect} is "${id}", expected ${instanceId}/<step>/<action|compensation>/<attempt>`);
+  const { step, kind, attempt } = parsed;
+  return E.right({
+    effect: { type: 'dispatch', id, key: effectKey(instanceId, step, kind), kind, saga: consumer.saga, instanceId, step, operation: consumer.operation, attempt },
+    replyTo: consumer.replyTo,
+  });
+}
+
+/** The step, kind and attempt of an effect id of `instanceId` (`<instance>/<step>/<kind>/<attempt>`), or `null`. */
+function effectIdParts(id: string, instanceId: string): { step: string; kind: 'action' | 'compensation'; attempt: number } | null {
+  if (!id.startsWith(`${instanceId}/`)) return null;
+  const rest = id.slice(instanceId.length + 1);
+  const attemptAt = rest.lastIndexOf('/');
+  const kindAt = rest.lastIndexOf('/', attemptAt - 1);
+  const step = rest.slice(0, Math.max(kindAt, 0));
+  const kind = rest.slice(kindAt + 1, attemptAt);
+  const attempt = Number(rest.slice(attemptAt + 1));
+  if (kindAt <= 0 || (kind !== 'action' && kind !== 'compensation') || !/^[1-9]\d*$/.test(rest.slice(attemptAt + 1))) return null;
+  return { step, kind, attempt };
+}
+
+/** Reads a command's headers of the `full` form; `Left` names what is missing. */
+function readFullEnvelope(h: MsgHdrs | undefined): E.Either<string, CommandEnvelope> {
   const get = (name: string): string => h?.get(name) ?? '';
   const missing = [header.instance, header.effect, header.key, header.kind, header.saga, header.step, header.operation, header.attempt, header.replyTo].filter(
     (name) => get(name) === '',

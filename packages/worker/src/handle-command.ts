@@ -31,7 +31,7 @@ export interface CommandScope {
 export async function handleCommand(msg: JsMsg, scope: CommandScope): Promise<void> {
   const heartbeat = startHeartbeat(msg, scope.heartbeatMs);
   try {
-    const envelope = readCommandEnvelope(msg.headers);
+    const envelope = readCommandEnvelope(msg.headers, { saga: scope.saga, operation: scope.operation.name, replyTo: scope.names.reply(scope.saga) });
     if (E.isLeft(envelope)) return await deadLetter(msg, scope, `undecodable command: ${envelope.left}`);
     const misdelivered = misdelivery(envelope.right, scope);
     if (misdelivered !== null) return await deadLetter(msg, scope, misdelivered);

@@ -40,14 +40,14 @@ describe('dead letters', () => {
     expect(calls).toBe(1);
   });
 
-  it('dead-letters a command whose headers name another operation, keeping its headers', async () => {
+  it('dead-letters a command whose full headers name another operation, keeping its headers', async () => {
     const worker = await h.worker();
     worker.step(reserveInventory, () => ({ reservationId: 'r' }));
     await worker.start();
 
     const charge = commandOf(chargePayment, { orderId: 'o-2', customerId: 'c', amountCents: 1 });
     await h.js.publish(h.names.command('order-fulfilment', 'reserveInventory'), commandBody(charge), {
-      headers: commandHeaders(charge, h.names.reply(charge.saga)),
+      headers: commandHeaders(charge, h.names.reply(charge.saga), 'full'),
     });
 
     const letter = await eventually(async () => (await listDeadLetters(h.jsm, h.names))[0], 'the dead letter');
@@ -60,14 +60,37 @@ describe('dead letters', () => {
     expect(h.replies).toEqual([]);
   });
 
-  it('dead-letters a command whose reply subject lies outside the namespace replies', async () => {
+  it('dead-letters a compact command whose effect id is of another step, or malformed', async () => {
+    const worker = await h.worker();
+    worker.step(reserveInventory, () => ({ reservationId: 'r' }));
+    await worker.start();
+
+    const subject = h.names.command('order-fulfilment', 'reserveInventory');
+    const charge = commandOf(chargePayment, { orderId: 'o-4', customerId: 'c', amountCents: 1 });
+    await h.js.publish(subject, commandBody(charge), { headers: commandHeaders(charge, h.names.reply(charge.saga)) });
+    const misdelivered = await eventually(async () => (await listDeadLetters(h.jsm, h.names))[0], 'the first dead letter');
+    expect(misdelivered.reason).toBe('misdelivered command: its headers name step "chargePayment", but this consumer serves step "reserveInventory"');
+    expect(misdelivered).toMatchObject({ instanceId: charge.instanceId, effectId: charge.id });
+
+    const reserve = commandOf(reserveInventory, { orderId: 'o-5', items });
+    const h2 = commandHeaders(reserve, h.names.reply(reserve.saga));
+    h2.set(header.effect, `${reserve.instanceId}/reserveInventory/action/first`);
+    await h.js.publish(subject, commandBody(reserve), { headers: h2 });
+    const malformed = await eventually(async () => (await listDeadLetters(h.jsm, h.names))[1], 'the second dead letter');
+    expect(malformed.reason).toBe(
+      `undecodable command: header Sagaflow-Effect is "${reserve.instanceId}/reserveInventory/action/first", expected ${reserve.instanceId}/<step>/<action|compensation>/<attempt>`,
+    );
+    expect(h.replies).toEqual([]);
+  });
+
+  it('dead-letters a command whose full headers name a reply subject outside the namespace replies', async () => {
     const worker = await h.worker();
     worker.step(reserveInventory, () => ({ reservationId: 'r' }));
     await worker.start();
 
     const effect = commandOf(reserveInventory, { orderId: 'o-3', items });
     await h.js.publish(h.names.command(effect.saga, effect.operation), commandBody(effect), {
-      headers: commandHeaders(effect, h.names.command(effect.saga, 'chargePayment')),
+      headers: commandHeaders(effect, h.names.command(effect.saga, 'chargePayment'), 'full'),
     });
     const letter = await eventually(async () => (await listDeadLetters(h.jsm, h.names))[0], 'the dead letter');
     expect(letter.reason).toBe(`misdelivered command: reply subject "${h.namespace}.cmd.order-fulfilment.chargePayment" is not under "${h.namespace}.reply."`);

@@ -133,3 +133,43 @@ describe('replies', () => {
     expect(outcomes).toEqual([{ ok: true, reply: { reservationId: 'res-a' } }, { ok: true, reply: { paymentId: 'pay-b' } }, { ok: true }]);
   });
 });
+
+describe('command header forms', () => {
+  it('answers an engine that sends full headers as it answers compact ones, with the same effect identity', async () => {
+    const full = await openHarness({ commandHeaders: 'full' });
+    try {
+      const seen: WorkerContext['effect'][] = [];
+      const worker = await full.worker();
+      worker.step(reserveInventory, (command, ctx) => {
+        seen.push(ctx.effect);
+        return { reservationId: `res-${command.orderId}` };
+      });
+      worker.compensation(reserveInventory, (_command, ctx) => void seen.push(ctx.effect));
+      await worker.start();
+
+      const action = commandOf(reserveInventory, { orderId: 'o-f', items }, { attempt: 3 });
+      const compensation = commandOf(reserveInventory, { orderId: 'o-f', reservationId: 'res-o-f' }, { kind: 'compensation', instanceId: action.instanceId });
+      await full.dispatch(action);
+      expect((await full.replyTo(action)).outcome).toEqual({ ok: true, reply: { reservationId: 'res-o-f' } });
+      await full.dispatch(compensation);
+      expect((await full.replyTo(compensation)).outcome).toEqual({ ok: true });
+      const identity = ({ type: _, command: __, ...rest }: typeof action) => rest;
+      expect(seen).toEqual([identity(action), identity(compensation)]);
+    } finally {
+      await full.close();
+    }
+  });
+
+  it('hands a compensation the identity of its step, read off a compact command', async () => {
+    const seen: WorkerContext['effect'][] = [];
+    const worker = await h.worker();
+    worker.compensation(reserveInventory, (_command, ctx) => void seen.push(ctx.effect));
+    await worker.start();
+
+    const effect = commandOf(reserveInventory, { orderId: 'o-c', reservationId: null }, { kind: 'compensation', attempt: 2 });
+    await h.dispatch(effect);
+    expect((await h.replyTo(effect)).outcome).toEqual({ ok: true });
+    const { type: _, command: __, ...identity } = effect;
+    expect(seen).toEqual([identity]);
+  });
+});

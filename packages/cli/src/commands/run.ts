@@ -1,4 +1,4 @@
-import { createNatsTransport, connectNats, serveControl } from '@sagaflow/nats';
+import { commandHeaderForms, createNatsTransport, connectNats, serveControl, type CommandHeaderForm } from '@sagaflow/nats';
 import { Engine } from '@sagaflow/engine';
 import { UsageError } from '../cli-error.js';
 import { loadSagas } from '../load-sagas.js';
@@ -18,6 +18,10 @@ Options:
   --transport nats  how steps reach workers (only nats: workers run in their own processes)
   --ack-wait-ms N   how long a delivered reply or start request may stay unacknowledged before
                     NATS redelivers it (default 30000); shorter means faster take-over after a crash
+  --command-headers compact|full
+                    what a command's headers spell out (default compact: its instance and effect id).
+                    Workers of an earlier Sagaflow read only full ones: use full until every worker
+                    is upgraded (upgrade the workers first, then the engine)
 
 ${globalHelp}
 
@@ -26,18 +30,27 @@ Examples:
   sagaflow run --store sqlite:/var/lib/sagaflow/sagaflow.db --nats nats://nats:4222
   NATS_CREDS=/etc/sagaflow/engine.creds sagaflow run --nats tls://nats.example:4222`,
   async run(argv) {
-    const { global, values, positionals } = parseCommand(argv, { transport: { type: 'string' }, 'ack-wait-ms': { type: 'string' } });
+    const { global, values, positionals } = parseCommand(argv, { transport: { type: 'string' }, 'ack-wait-ms': { type: 'string' }, 'command-headers': { type: 'string' } });
     if (printedHelp(global, this)) return 0;
     noPositionals(positionals);
     const transportName = typeof values.transport === 'string' ? values.transport : 'nats';
     if (transportName !== 'nats') throw new UsageError(`Unknown transport "${transportName}": the engine runs with --transport nats`);
     const ackWaitMs = typeof values['ack-wait-ms'] === 'string' ? Number(values['ack-wait-ms']) : undefined;
     if (ackWaitMs !== undefined && !(Number.isInteger(ackWaitMs) && ackWaitMs >= 100)) throw new UsageError('--ack-wait-ms must be an integer >= 100');
+    const headerForm = typeof values['command-headers'] === 'string' ? values['command-headers'] : 'compact';
+    if (!(commandHeaderForms as readonly string[]).includes(headerForm)) {
+      throw new UsageError(`Unknown --command-headers "${headerForm}": use ${commandHeaderForms.join(' or ')}`);
+    }
     const registry = await loadSagas(global.sagas);
     const store = await openStore(global.store);
     process.stdout.write(`${new Date().toISOString()} connecting to NATS\n`);
     const connection = await connectNats({ ...natsSettings(global), name: 'sagaflow-engine' });
-    const transport = await createNatsTransport({ connection, namespace: global.namespace, ...(ackWaitMs === undefined ? {} : { consumer: { ackWaitMs } }) });
+    const transport = await createNatsTransport({
+      connection,
+      namespace: global.namespace,
+      commandHeaders: headerForm as CommandHeaderForm,
+      ...(ackWaitMs === undefined ? {} : { consumer: { ackWaitMs } }),
+    });
     const log = {
       info: (message: string) => process.stdout.write(`${new Date().toISOString()} ${message}\n`),
       warn: (message: string) => process.stderr.write(`${new Date().toISOString()} warning: ${message}\n`),

@@ -3,7 +3,7 @@ import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManage
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { inject } from 'vitest';
 import { effectId, effectKey, type AnyStep, type DeadLetterNotice, type DispatchEffect, type Reply } from '@sagaflow/core';
-import { createNatsTransport, naming, type NatsTransport, type Naming } from '@sagaflow/nats';
+import { createNatsTransport, naming, type CommandHeaderForm, type NatsTransport, type Naming } from '@sagaflow/nats';
 import { createWorker, type Worker, type WorkerOptions } from '@sagaflow/worker';
 import orderFulfilment, { type OrderInput } from '../../../../sagas/order-fulfilment.saga.js';
 import { eventually, sleep } from '../../../../test/support/eventually.js';
@@ -44,7 +44,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function openHarness(options: { readonly collectReplies?: boolean } = {}): Promise<Harness> {
+export async function openHarness(options: { readonly collectReplies?: boolean; readonly commandHeaders?: CommandHeaderForm } = {}): Promise<Harness> {
   const url = inject('natsUrl');
   const namespace = uniqueNamespace();
   const names = naming(namespace);
@@ -57,7 +57,13 @@ export async function openHarness(options: { readonly collectReplies?: boolean }
     return connection;
   };
   const engineSide = await open();
-  const transport = await createNatsTransport({ connection: engineSide, namespace, log: (m) => logs.push(`transport: ${m}`), retryDelayMs: 100 });
+  const transport = await createNatsTransport({
+    connection: engineSide,
+    namespace,
+    log: (m) => logs.push(`transport: ${m}`),
+    retryDelayMs: 100,
+    ...(options.commandHeaders === undefined ? {} : { commandHeaders: options.commandHeaders }),
+  });
   const replies: Reply[] = [];
   const deadLetterNotices: DeadLetterNotice[] = [];
   // The engine's reply consumer is shared by whoever listens: a test running a real engine must not collect.
