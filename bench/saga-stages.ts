@@ -11,8 +11,10 @@
  * The times are this process's arrivals, each later than the server's by about the same hop. Only for
  * concurrency 1: at 100 in flight, receiving every message would load the machine it measures.
  */
-import { connectNats, header } from '@sagaflow/nats';
+import * as E from 'fp-ts/lib/Either.js';
+import { connectNats, header, parseJson } from '@sagaflow/nats';
 import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { median } from './harness.js';
 
 /** What a sighting was: a start request, command or reply (published or delivered), or the saga's end. */
 export type SightingKind = 'start.pub' | 'start.deliv' | 'cmd.pub' | 'cmd.deliv' | 'reply.pub' | 'reply.deliv' | 'end.pub';
@@ -95,15 +97,14 @@ export function stagesOf(sightings: readonly Sighting[]): { stages: SagaStages; 
   };
 }
 
-const medianOf = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 const ms = (x: number): number => Number(x.toFixed(3));
 
 /** The medians over many sagas' sightings; `null` if none of them ran from start to end. */
 export function stageReport(sagas: Iterable<readonly Sighting[]>): StageReport | null {
   const split = [...sagas].map(stagesOf).filter((each) => each !== null);
   if (split.length === 0) return null;
-  const of = (pick: (stages: SagaStages) => number): number => ms(medianOf(split.map((each) => pick(each.stages))));
-  const each = (part: Part): number => ms(medianOf(split.flatMap((one) => one.turns[part])));
+  const of = (pick: (stages: SagaStages) => number): number => ms(median(split.map((each) => pick(each.stages))));
+  const each = (part: Part): number => ms(median(split.flatMap((one) => one.turns[part])));
   return {
     sagas: split.length,
     totalMs: of((s) => s.totalMs),
@@ -120,7 +121,6 @@ export function stageReport(sagas: Iterable<readonly Sighting[]>): StageReport |
 }
 
 const terminal = new Set(['completed', 'compensated', 'cancelled', 'stuck']);
-const decoder = new TextDecoder();
 
 /**
  * What a message on the bench's NATS server was, for the stage split, and whose saga it concerns;
@@ -142,12 +142,10 @@ export function sightingOf(subject: string, replyTo: string | undefined, instanc
 }
 
 function instanceIdIn(data: Uint8Array): string | undefined {
-  try {
-    const body = JSON.parse(decoder.decode(data)) as { instanceId?: unknown };
-    return typeof body.instanceId === 'string' ? body.instanceId : undefined;
-  } catch {
-    return undefined;
-  }
+  const body = parseJson(data);
+  if (E.isLeft(body) || typeof body.right !== 'object' || body.right === null) return undefined;
+  const { instanceId } = body.right as { instanceId?: unknown };
+  return typeof instanceId === 'string' ? instanceId : undefined;
 }
 
 /** Watches every message on a NATS server and keeps, per saga, what it saw and when. */
