@@ -89,6 +89,10 @@ const settings = {
   stages: values.stages === true,
   quick,
 };
+if (settings.stages && settings.c1.n <= 0) {
+  process.stderr.write('bench: --stages watches one more concurrency-1 run per workload; it needs --c1-n above 0\n');
+  process.exit(2);
+}
 // Read before anything is started or created, so a bad file leaves nothing behind.
 const peers = ((): PeerFigures => {
   try {
@@ -244,7 +248,7 @@ async function measure(
   const c1 = settings.c1.n > 0 ? await runSeries(systems, { ...shared, n: settings.c1.n, concurrency: 1, runs: settings.c1.runs, warmup: settings.c1.warmup, tag: ' c1' }) : null;
   // Watching costs the machine work of its own, so the watched run is one more, outside the series above.
   let stagesOf = (_label: string): Record<string, WatchedRun> | null => null;
-  if (settings.stages && c1 !== null) {
+  if (c1 !== null && settings.stages) {
     const watch = await StageWatch.start(natsUrl);
     const watched = await runSeries(systems, { ...shared, n: settings.c1.n, concurrency: 1, runs: 1, warmup: 0, tag: ' c1 watched' });
     await watch.stop();
