@@ -114,7 +114,6 @@ export function startRequestOf(
 
 const identifier = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
-/** Default name of the outbox table. */
 /** Options of both outbox adapters (`createSqliteOutbox`, `createPgOutbox`). */
 export interface OutboxOptions {
   /** Outbox table, `table` or `schema.table`; default `sagaflow_outbox`. */
@@ -139,6 +138,7 @@ export function requestEncoder(sagas: OutboxSagas | undefined): (kind: StartKind
   };
 }
 
+/** Default name of the outbox table. */
 export const defaultOutboxTable = 'sagaflow_outbox';
 
 /** A table name option, checked: `table` or `schema.table`, plain SQL identifiers. */
