@@ -103,11 +103,10 @@ function effectIdParts(id: string, instanceId: string): { step: string; kind: 'a
   const rest = id.slice(instanceId.length + 1);
   const attemptAt = rest.lastIndexOf('/');
   const kindAt = rest.lastIndexOf('/', attemptAt - 1);
-  const step = rest.slice(0, Math.max(kindAt, 0));
   const kind = rest.slice(kindAt + 1, attemptAt);
-  const attempt = Number(rest.slice(attemptAt + 1));
-  if (kindAt <= 0 || (kind !== 'action' && kind !== 'compensation') || !/^[1-9]\d*$/.test(rest.slice(attemptAt + 1))) return null;
-  return { step, kind, attempt };
+  const attempt = rest.slice(attemptAt + 1);
+  if (kindAt <= 0 || (kind !== 'action' && kind !== 'compensation') || !/^[1-9]\d*$/.test(attempt)) return null;
+  return { step: rest.slice(0, kindAt), kind, attempt: Number(attempt) };
 }
 
 /** Reads a command's headers of the `full` form; `Left` names what is missing. */

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { decodeWith, formatProblems, isStepFailure, type ReplyOutcome } from '@sagaflow/core';
-import { parseJson, deadLetterMessage, readCommandEnvelope, type CommandEnvelope, type Naming, type StreamPublisher } from '@sagaflow/nats';
+import { parseJson, deadLetterMessage, readCommandEnvelope, type CommandConsumer, type CommandEnvelope, type Naming, type StreamPublisher } from '@sagaflow/nats';
 import type { EffectIdentity } from './handler.js';
 import { startHeartbeat } from './heartbeat.js';
 import type { Operation } from './operations.js';
@@ -15,6 +15,8 @@ export interface CommandScope {
   readonly names: Naming;
   readonly saga: string;
   readonly operation: Operation;
+  /** The consumer the commands arrive on, from which a compact command's saga, operation and reply subject follow. */
+  readonly commands: CommandConsumer;
   readonly heartbeatMs: number;
   /** Delay before a command whose reply could not be published is redelivered. */
   readonly retryDelayMs: number;
@@ -31,7 +33,7 @@ export interface CommandScope {
 export async function handleCommand(msg: JsMsg, scope: CommandScope): Promise<void> {
   const heartbeat = startHeartbeat(msg, scope.heartbeatMs);
   try {
-    const envelope = readCommandEnvelope(msg.headers, { saga: scope.saga, operation: scope.operation.name, replyTo: scope.names.reply(scope.saga) });
+    const envelope = readCommandEnvelope(msg.headers, scope.commands);
     if (E.isLeft(envelope)) return await deadLetter(msg, scope, `undecodable command: ${envelope.left}`);
     const misdelivered = misdelivery(envelope.right, scope);
     if (misdelivered !== null) return await deadLetter(msg, scope, misdelivered);
