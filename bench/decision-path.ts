@@ -13,8 +13,7 @@ import { parseArgs } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
 import { createRegistry, decide, encodeEvent, summaryOf, type DispatchEffect, type InstanceState, type SagaInput } from '@sagaflow/core';
 import benchOrder from './sagas/bench-order.saga.js';
-import { replyTo } from './step-replies.js';
-import type { Order } from './steps.js';
+import { driveSaga } from './step-replies.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,22 +38,16 @@ function step(state: InstanceState | null, input: SagaInput): { state: InstanceS
   return { state: next, dispatched: decision.right.effects.filter((effect): effect is DispatchEffect => effect.type === 'dispatch') };
 }
 
-/** One saga from start to its end, replies computed by the peers' step bodies. */
+/** One saga from start to its end, replies computed by the peers' step bodies; its final status. */
 function runSaga(index: number, failShipment: boolean): string {
-  const instanceId = `order-${index}`;
-  const order: Order = { id: instanceId, sku: 'sku-1', qty: 1, amount: 42, failShipment };
-  let { state, dispatched } = step(null, { type: 'start', saga: 'bench-order', instanceId, input: order });
-  while (dispatched.length > 0) {
-    const pending = dispatched;
-    dispatched = [];
-    for (const command of pending) {
-      const outcome = replyTo(command.operation, command.command);
-      const next = step(state, { type: 'reply', effectId: command.id, outcome });
-      state = next.state;
-      dispatched.push(...next.dispatched);
-    }
-  }
-  return state.status;
+  const saga: { state: InstanceState | null } = { state: null };
+  driveSaga(`order-${index}`, failShipment, (input) => {
+    const next = step(saga.state, input);
+    saga.state = next.state;
+    return next.dispatched;
+  });
+  if (saga.state === null) throw new Error('the saga never started');
+  return saga.state.status;
 }
 
 const sagas = Number(values.sagas);

@@ -1,5 +1,5 @@
 /** The replies of the standard workload's steps, computed in process (no worker, no NATS), for the benches of the engine's parts. */
-import type { ReplyOutcome } from '@sagaflow/core';
+import type { DispatchEffect, ReplyOutcome, SagaInput } from '@sagaflow/core';
 import * as steps from './steps.js';
 import type { Order } from './steps.js';
 
@@ -27,5 +27,20 @@ export function replyTo(operation: string, command: unknown): ReplyOutcome {
   } catch (error) {
     if (!(error instanceof steps.ShipmentError)) throw error;
     return { ok: false, error: { code: error.name, message: error.message, retryable: false } };
+  }
+}
+
+/**
+ * Drives one saga of the standard workload in process: its start, then a reply to every command it
+ * dispatches, computed by {@link replyTo}, in the order they were dispatched. `decide` decides one input
+ * (keeping whatever state it needs) and returns the commands that input dispatched.
+ */
+export function driveSaga(instanceId: string, failShipment: boolean, decide: (input: SagaInput) => readonly DispatchEffect[]): void {
+  const order: Order = { id: instanceId, sku: 'sku-1', qty: 1, amount: 42, failShipment };
+  let pending = decide({ type: 'start', saga: 'bench-order', instanceId, input: order });
+  while (pending.length > 0) {
+    const next: DispatchEffect[] = [];
+    for (const command of pending) next.push(...decide({ type: 'reply', effectId: command.id, outcome: replyTo(command.operation, command.command) }));
+    pending = next;
   }
 }

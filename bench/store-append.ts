@@ -14,10 +14,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as E from 'fp-ts/lib/Either.js';
-import { createRegistry, decide, encodeEvent, noStream, summaryOf, type AppendRequest, type DispatchEffect, type InstanceState, type SagaInput } from '@sagaflow/core';
+import { createRegistry, decide, encodeEvent, noStream, summaryOf, type AppendRequest, type DispatchEffect, type InstanceState } from '@sagaflow/core';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import benchOrder from './sagas/bench-order.saga.js';
-import { replyTo } from './step-replies.js';
+import { driveSaga } from './step-replies.js';
 
 const { values } = parseArgs({
   options: {
@@ -39,21 +39,14 @@ function appendsOfSaga(index: number, failShipment: boolean): AppendRequest[] {
   const instanceId = `order-${index}-${failShipment ? 'w2' : 'w1'}-${clock.toString(36)}`;
   const requests: AppendRequest[] = [];
   let state: InstanceState | null = null;
-  const apply = (input: SagaInput): DispatchEffect[] => {
+  driveSaga(instanceId, failShipment, (input) => {
     const decision = decide(registry, state, input, clock++);
     if (E.isLeft(decision) || decision.right.state === null) throw new Error(`decide failed for ${instanceId}`);
     const next = decision.right.state;
     requests.push({ instanceId, expectedRevision: state?.revision ?? noStream, events: decision.right.events.map(encodeEvent), summary: summaryOf(next) });
     state = next;
     return decision.right.effects.filter((effect): effect is DispatchEffect => effect.type === 'dispatch');
-  };
-  const order = { id: instanceId, sku: 'sku-1', qty: 1, amount: 42, failShipment };
-  let pending = apply({ type: 'start', saga: 'bench-order', instanceId, input: order });
-  while (pending.length > 0) {
-    const next: DispatchEffect[] = [];
-    for (const command of pending) next.push(...apply({ type: 'reply', effectId: command.id, outcome: replyTo(command.operation, command.command) }));
-    pending = next;
-  }
+  });
   return requests;
 }
 
