@@ -52,15 +52,35 @@ export function streamConfigs(names: Naming, replicas = 1): WithName<StreamConfi
 
 type WithName<T> = Partial<T> & { name: string };
 
-/** Creates a stream, or brings an existing one to this configuration. Safe to run concurrently. */
+/**
+ * Creates a stream, or brings an existing one to this configuration. Safe to run concurrently: when
+ * another process creates the same stream at the same moment, the server may refuse this creation as
+ * overlapping that stream's subjects; the stream then exists under this name and is updated instead.
+ * A stream of another name that holds the subjects is an error that names it.
+ */
 export async function ensureStream(jsm: JetStreamManager, config: WithName<StreamConfig>): Promise<void> {
   try {
     await jsm.streams.add(config);
   } catch (error) {
-    if (!isAlreadyInUse(error)) throw error;
+    if (isSubjectOverlap(error)) await refuseOverlap(jsm, config, error);
+    else if (!isAlreadyInUse(error)) throw error;
     const { name, retention: _fixed, storage: _alsoFixed, ...mutable } = config;
     await jsm.streams.update(name, mutable);
   }
+}
+
+/** Returns when the overlapping stream is `config`'s own (created meanwhile); throws, naming the other stream, when it is not. */
+async function refuseOverlap(jsm: JetStreamManager, config: WithName<StreamConfig>, overlap: unknown): Promise<void> {
+  const subjects = config.subjects ?? [];
+  const holders = await Promise.all(subjects.map((subject) => jsm.streams.find(subject).catch(() => null)));
+  const other = holders.find((holder) => holder !== null && holder !== config.name);
+  if (other === undefined && holders.includes(config.name)) return;
+  const holder = other === undefined || other === null ? 'another stream' : `stream ${other}`;
+  throw new Error(
+    `NATS stream ${config.name} cannot take subjects ${subjects.join(', ')}: ${holder} already holds them. ` +
+      'Use another namespace, or remove that stream if nothing needs it.',
+    { cause: overlap },
+  );
 }
 
 /**
@@ -82,6 +102,10 @@ export async function ensureConsumer(
     await jsm.consumers.update(stream, durable_name, mutable);
   }
 }
+
+/** JetStream's error code for subjects that another stream already takes. */
+const subjectOverlapCode = 10065;
+const isSubjectOverlap = (error: unknown): boolean => error instanceof JetStreamApiError && error.code === subjectOverlapCode;
 
 const isAlreadyInUse = (error: unknown): boolean =>
   error instanceof JetStreamApiError && /already in use|already exists|consumer name already/i.test(error.message);
