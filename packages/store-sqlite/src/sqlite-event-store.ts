@@ -48,9 +48,9 @@ export function openSqliteEventStore(path: string, options: SqliteEventStoreOpti
   const insertEvent = db.prepare<[string, number, string, string, number]>(
     'INSERT INTO events (instance_id, revision, type, json, recorded_at) VALUES (?, ?, ?, ?, ?)',
   );
-  const upsertInstance = db.prepare<[InstanceSummary]>(
+  const upsertInstance = db.prepare<[string, string, number, string, string, string | null, number, number, number, number]>(
     `INSERT INTO instances (instance_id, saga, version, status, state, current_step, attempts, revision, started_at, updated_at)
-     VALUES (@instanceId, @saga, @version, @status, @state, @currentStep, @attempts, @revision, @startedAt, @updatedAt)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (instance_id) DO UPDATE SET
        saga = excluded.saga, version = excluded.version, status = excluded.status, state = excluded.state,
        current_step = excluded.current_step, attempts = excluded.attempts, revision = excluded.revision,
@@ -72,7 +72,7 @@ export function openSqliteEventStore(path: string, options: SqliteEventStoreOpti
       position = Number(insertEvent.run(request.instanceId, revision, event.type, event.json, recordedAt).lastInsertRowid);
     }
     const { saga, version, status, state, currentStep, attempts, startedAt, updatedAt } = request.summary;
-    upsertInstance.run({ instanceId: request.instanceId, saga, version, status, state, currentStep, attempts, revision, startedAt, updatedAt });
+    upsertInstance.run(request.instanceId, saga, version, status, state, currentStep, attempts, revision, startedAt, updatedAt);
     return { revision, position };
   };
   // IMMEDIATE takes the write lock before reading the revisions: a deferred transaction would have to
