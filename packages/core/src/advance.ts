@@ -162,7 +162,23 @@ const prefix = (root: string) => (problem: { path: string; expected: string; act
   path: problem.path === '(root)' ? root : `${root}.${problem.path}`,
 });
 
-function timerPurpose(xstateId: string): { purpose: TimerPurpose; step: string | null } {
+/**
+ * What timers of each xstate id are for, worked out once: the ids come from the machines' delays, a
+ * fixed set, and every dispatch of a step with a timeout arms one. Bounded all the same.
+ */
+const purposes = new Map<string, { readonly purpose: TimerPurpose; readonly step: string | null }>();
+
+function timerPurpose(xstateId: string): { readonly purpose: TimerPurpose; readonly step: string | null } {
+  let known = purposes.get(xstateId);
+  if (known === undefined) {
+    if (purposes.size >= 10_000) purposes.clear();
+    known = purposeOf(xstateId);
+    purposes.set(xstateId, known);
+  }
+  return known;
+}
+
+function purposeOf(xstateId: string): { purpose: TimerPurpose; step: string | null } {
   const delayName = xstateId.startsWith('xstate.after.') ? (xstateId.slice('xstate.after.'.length).split('.')[0] ?? '') : '';
   const [purpose, step] = delayName.split(':');
   if (step !== undefined && (delayPurposes as readonly string[]).includes(purpose ?? '')) return { purpose: purpose as TimerPurpose, step };
@@ -177,7 +193,8 @@ function buildCommand(definition: AnySagaDefinition, context: SagaContext, stepN
   const stepContext: StepContext<unknown> = {
     instanceId: context.instanceId,
     input: context.input,
-    replyOf: <R,>(other: AnyStep): R => {
+    // A method, not an arrow: a named arrow built per command gets a name-keeping wrapper under tsx.
+    replyOf<R>(other: AnyStep): R {
       if (!(other.name in context.replies)) throw new Error(`step "${other.name}" has no reply yet`);
       return context.replies[other.name] as R;
     },
