@@ -115,7 +115,7 @@ export function createWorker<I>(options: WorkerOptions<I>): Worker<I> {
     for (const { operation, consumer, heartbeatMs } of served) {
       publisher ??= streamPublisher(connection);
       const commands = { saga: saga.name, operation: operation.name, replyTo: names.reply(saga.name) };
-      const scope = { js, publisher, names, saga: saga.name, operation, commands, heartbeatMs, retryDelayMs, signal: controller.signal, log };
+      const scope = { js, publisher, names, operation, commands, heartbeatMs, retryDelayMs, signal: controller.signal, log };
       const handle = (msg: JsMsg): Promise<void> => track(handleCommand(msg, scope));
       pulls.push(pullCommands({ consumer, slots, maxBatch, retryDelayMs, signal: controller.signal, log, handle }));
     }

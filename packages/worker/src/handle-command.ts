@@ -13,9 +13,8 @@ export interface CommandScope {
   /** Publishes replies to the replies stream. */
   readonly publisher: StreamPublisher;
   readonly names: Naming;
-  readonly saga: string;
   readonly operation: Operation;
-  /** The consumer the commands arrive on, from which a compact command's saga, operation and reply subject follow. */
+  /** The consumer the commands arrive on (its saga and operation), from which a compact command's identity follows. */
   readonly commands: CommandConsumer;
   readonly heartbeatMs: number;
   /** Delay before a command whose reply could not be published is redelivered. */
@@ -85,8 +84,8 @@ async function outcomeOf(data: Uint8Array, effect: EffectIdentity, scope: Comman
 }
 
 /** Why a command with readable headers does not belong on this consumer, or `null` if it does. */
-function misdelivery({ effect, replyTo }: CommandEnvelope, { names, saga, operation }: CommandScope): string | null {
-  const expected = { saga, operation: operation.name, kind: operation.kind, step: operation.step };
+function misdelivery({ effect, replyTo }: CommandEnvelope, { names, commands, operation }: CommandScope): string | null {
+  const expected = { saga: commands.saga, operation: commands.operation, kind: operation.kind, step: operation.step };
   const actual = { saga: effect.saga, operation: effect.operation, kind: effect.kind, step: effect.step };
   const wrong = (Object.keys(expected) as (keyof typeof expected)[]).filter((field) => expected[field] !== actual[field]);
   if (wrong.length > 0) {
