@@ -199,7 +199,16 @@ describe('repairing instances through the running engine', () => {
       sagaflow(['ping', '--nats', natsUrl, '--namespace', `${namespace}x`, '--timeout-ms', '2000']),
     ]);
     expect(up.code).toBe(0);
-    expect(jsonOf<{ namespace: string; sagas: string[]; instancesInMemory: number }>(up)).toMatchObject({ namespace, sagas: ['cli-repair@1'] });
+    type Status = { namespace: string; sagas: string[]; instancesInMemory: number; eventLoop: { activeMs: number; idleMs: number } };
+    const first = jsonOf<Status>(up);
+    expect(first).toMatchObject({ namespace, sagas: ['cli-repair@1'] });
+    // The engine's event-loop counters only grow: a later ping reports at least as much busy and idle time.
+    expect(first.eventLoop.activeMs).toBeGreaterThan(0);
+    const human = await sagaflow(['ping', '--nats', natsUrl, '--namespace', namespace]);
+    expect(human.stdout).toMatch(new RegExp(`^engine up in namespace ${namespace} since .*; event loop busy \\d{1,3}% since start\n$`, 'u'));
+    const later = jsonOf<Status>(await sagaflow(['ping', '--json', '--nats', natsUrl, '--namespace', namespace]));
+    expect(later.eventLoop.activeMs).toBeGreaterThanOrEqual(first.eventLoop.activeMs);
+    expect(later.eventLoop.idleMs).toBeGreaterThan(first.eventLoop.idleMs);
     expect(down).toEqual({ code: 1, stdout: '', stderr: `sagaflow: No engine answered in namespace "${namespace}x" at ${natsUrl} (no engine is listening): start one with "sagaflow run"\n` });
   });
 

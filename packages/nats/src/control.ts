@@ -22,11 +22,33 @@ export type InterventionAnswer =
   | { readonly ok: true; readonly summary: InstanceSummary }
   | { readonly ok: false; readonly error: { readonly tag: string; readonly message: string } };
 
+/**
+ * How long an engine's event loop has been busy and idle since it started, in milliseconds (Node's
+ * event-loop utilisation counters). The busy share over a window is the change in `activeMs` over the
+ * change in both: near 1 at a steady load, the engine's one thread is its limit.
+ */
+export interface EventLoopCounters {
+  readonly activeMs: number;
+  readonly idleMs: number;
+}
+
+/**
+ * The busy share (0 to 1) of an event loop between an earlier reading and `now`, or since it started
+ * when there is no earlier reading; `null` when no time passed between the two.
+ */
+export function eventLoopBusyShare(now: EventLoopCounters, earlier: EventLoopCounters = { activeMs: 0, idleMs: 0 }): number | null {
+  const active = now.activeMs - earlier.activeMs;
+  const total = active + (now.idleMs - earlier.idleMs);
+  return total > 0 ? active / total : null;
+}
+
 /** What a running engine says about itself when pinged. */
 export interface EngineStatus {
   readonly sagas: readonly string[];
   readonly startedAt: number;
   readonly instancesInMemory: number;
+  /** Absent from engines of an earlier Sagaflow. */
+  readonly eventLoop?: EventLoopCounters;
 }
 
 /** What a running engine offers operators. */

@@ -50,10 +50,12 @@ export {
 export {
   InterventionRequest,
   NoEngineError,
+  eventLoopBusyShare,
   pingEngine,
   requestIntervention,
   serveControl,
   type ControlHandlers,
   type EngineStatus,
+  type EventLoopCounters,
   type InterventionAnswer,
 } from './control.js';

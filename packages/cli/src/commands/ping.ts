@@ -1,4 +1,4 @@
-import { naming, pingEngine } from '@sagaflow/nats';
+import { eventLoopBusyShare, naming, pingEngine } from '@sagaflow/nats';
 import { UsageError } from '../cli-error.js';
 import { askEngine, withNats } from '../nats-client.js';
 import { globalHelp, parseCommand, printedHelp, type Command } from '../options.js';
@@ -10,7 +10,9 @@ export const pingCommand: Command = {
   help: `Usage: sagaflow ping [--timeout-ms N] [global options]
 
 Asks the running engine of the namespace to answer over NATS (request/reply on <ns>.api.ping),
-and prints the sagas it runs, since when, and how many unfinished instances it holds in memory.
+and prints the sagas it runs, since when, how many unfinished instances it holds in memory, and
+how busy its event loop has been since it started (--json: the busy and idle milliseconds; two pings
+give the busy share between them, near 100% when the engine's one thread is its limit).
 Exit code 0 when an engine answered, 1 when none did: usable as a health check.
 
 Options:
@@ -29,8 +31,20 @@ Examples:
     const timeoutMs = typeof timeoutText === 'string' ? Number(timeoutText) : 5_000;
     if (!Number.isInteger(timeoutMs) || timeoutMs < 1) throw new UsageError('--timeout-ms must be a positive integer');
     const status = await withNats(global, (connection) => askEngine(global, () => pingEngine(connection, naming(global.namespace), timeoutMs)));
-    if (global.json) printJson({ namespace: global.namespace, sagas: status.sagas, startedAt: isoTime(status.startedAt), instancesInMemory: status.instancesInMemory });
-    else print(`engine up in namespace ${global.namespace} since ${isoTime(status.startedAt)}: sagas ${status.sagas.join(', ')}; ${status.instancesInMemory} unfinished instance(s) in memory`);
+    const loop = status.eventLoop;
+    if (global.json) {
+      printJson({
+        namespace: global.namespace,
+        sagas: status.sagas,
+        startedAt: isoTime(status.startedAt),
+        instancesInMemory: status.instancesInMemory,
+        ...(loop === undefined ? {} : { eventLoop: loop }),
+      });
+    } else {
+      const share = loop === undefined ? null : eventLoopBusyShare(loop);
+      const busy = share === null ? '' : `; event loop busy ${Math.round(100 * share)}% since start`;
+      print(`engine up in namespace ${global.namespace} since ${isoTime(status.startedAt)}: sagas ${status.sagas.join(', ')}; ${status.instancesInMemory} unfinished instance(s) in memory${busy}`);
+    }
     return 0;
   },
 };

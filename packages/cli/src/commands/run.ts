@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { commandHeaderForms, createNatsTransport, connectNats, serveControl, type CommandHeaderForm } from '@sagaflow/nats';
 import { Engine } from '@sagaflow/engine';
 import { UsageError } from '../cli-error.js';
@@ -61,7 +62,10 @@ Examples:
     const report = await engine.start();
     const control = serveControl(connection, transport.names, {
       intervene: (request) => engine.intervene(request.instanceId, request.action, request.by, request.reason, request.step),
-      status: () => ({ sagas: registry.list(), startedAt, instancesInMemory: engine.cachedInstances }),
+      status: () => {
+        const { active, idle } = performance.eventLoopUtilization();
+        return { sagas: registry.list(), startedAt, instancesInMemory: engine.cachedInstances, eventLoop: { activeMs: active, idleMs: idle } };
+      },
     });
     log.info(
       `engine ready: store ${maskStoreUrl(global.store)}, nats ${natsUrlForPeople(global)}, ` +
