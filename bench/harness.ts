@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
+import { eventLoopBusyShare, type EventLoopCounters } from '@sagaflow/nats';
 import { makeOrder, type Order } from './steps.js';
 
 export type StartSaga = (order: Order) => Promise<{ status: string }>;
@@ -31,13 +32,30 @@ export interface RunResult {
   loadAvg1: [number, number];
   /** What the NATS server received and sent during the run, per saga (when its monitoring is reachable). */
   natsPerSaga?: TrafficPerSaga;
+  /** How busy the event loop of each process that reports one was during the run, in % (see {@link loopBusyPct}). */
+  loopBusyPct?: Record<string, number>;
 }
 
 export interface Series {
   median: { n: number; wallS: number; sagasPerS: number; p50: number; p95: number; p99: number; cpuBusyPct: number };
   procCpuSMedian: Record<string, number>;
   natsPerSagaMedian?: TrafficPerSaga;
+  loopBusyPctMedian?: Record<string, number>;
   runs: RunResult[];
+}
+
+/** Event-loop counters (busy and idle milliseconds since start) by process, as `sagaflow ping` reports the engine's. */
+export type LoopCounters = Record<string, EventLoopCounters>;
+
+/** The busy share of each process's event loop between two readings, in %; a process missing from either, or whose loop did not advance, is left out. */
+export function loopBusyPct(before: LoopCounters, after: LoopCounters): Record<string, number> {
+  const busy: Record<string, number> = {};
+  for (const [name, end] of Object.entries(after)) {
+    const start = before[name];
+    const share = start === undefined ? null : eventLoopBusyShare(end, start);
+    if (share !== null) busy[name] = round(100 * share);
+  }
+  return busy;
 }
 
 /** The NATS server's message and byte counters since it started (its monitoring endpoint's `/varz`). */
@@ -113,9 +131,12 @@ export async function runOnce(options: {
   pids: Record<string, number>;
   /** Reads the NATS server's counters, to report its traffic per saga. */
   traffic?: (() => Promise<NatsTraffic>) | undefined;
+  /** Reads the event-loop counters of the processes that report them. */
+  loops?: (() => Promise<LoopCounters>) | undefined;
 }): Promise<RunResult> {
-  const { startSaga, n, concurrency, deadlineS, runTag, failShipment, expect, pids, traffic } = options;
+  const { startSaga, n, concurrency, deadlineS, runTag, failShipment, expect, pids, traffic, loops } = options;
   const traffic0 = await traffic?.();
+  const loops0 = await loops?.();
   const lat: number[] = [];
   let started = 0;
   let done = 0;
@@ -159,6 +180,7 @@ export async function runOnce(options: {
   const wall = (performance.now() - t0) / 1000;
   clearInterval(sampler);
   const traffic1 = await traffic?.();
+  const loops1 = await loops?.();
   const c1 = cpuTotals();
   const self1 = process.cpuUsage(self0);
   const hz = 100;
@@ -183,6 +205,7 @@ export async function runOnce(options: {
     procCpuS,
     loadAvg1: [round(load0, 2), round(loadavg()[0] ?? 0, 2)],
     ...(traffic0 === undefined || traffic1 === undefined || done === 0 ? {} : { natsPerSaga: trafficPerSaga(traffic0, traffic1, done) }),
+    ...(loops0 === undefined || loops1 === undefined ? {} : { loopBusyPct: loopBusyPct(loops0, loops1) }),
   };
 }
 
@@ -191,6 +214,8 @@ export interface System {
   readonly label: string;
   readonly startSaga: StartSaga;
   readonly pids: Record<string, number>;
+  /** Reads the event-loop counters of the system's processes that report them (Sagaflow's engine). */
+  readonly loops?: () => Promise<LoopCounters>;
 }
 
 /**
@@ -226,10 +251,10 @@ export async function runSeries(
     const runs = new Map<System, RunResult[]>(systems.map((system) => [system, []]));
     for (let r = 0; r < options.runs; r++) {
       for (const system of systems) {
-        const res = await runOnce({ startSaga: system.startSaga, n: options.n, concurrency: options.concurrency, deadlineS: options.deadlineS, runTag: `${wl}-${system.label}-${stamp}-${r}`, failShipment, expect: failShipment ? 'compensated' : 'completed', pids: system.pids, traffic: options.traffic });
+        const res = await runOnce({ startSaga: system.startSaga, n: options.n, concurrency: options.concurrency, deadlineS: options.deadlineS, runTag: `${wl}-${system.label}-${stamp}-${r}`, failShipment, expect: failShipment ? 'compensated' : 'completed', pids: system.pids, traffic: options.traffic, loops: system.loops });
         console.log(
           `[${name(system)}] ${wl} run ${r + 1}: N=${res.n} wall=${res.wallS}s ${res.sagasPerS}/s p50=${res.p50} p95=${res.p95} p99=${res.p99} ms errors=${res.errors} wrong=${res.wrong} ` +
-            `cpuBusy=${res.cpuBusyPct}% iowait=${res.cpuIowaitPct}% driverCpu=${res.driverCpuS}s procCpu=${JSON.stringify(res.procCpuS)} load1=${res.loadAvg1.join('→')}` +
+            `cpuBusy=${res.cpuBusyPct}% iowait=${res.cpuIowaitPct}% driverCpu=${res.driverCpuS}s procCpu=${JSON.stringify(res.procCpuS)}${describeLoops(res.loopBusyPct)} load1=${res.loadAvg1.join('→')}` +
             describeTraffic(res.natsPerSaga) +
             (res.firstErr === null ? '' : `\n  first error: ${res.firstErr}`),
         );
@@ -242,7 +267,7 @@ export async function runSeries(
       if (target !== undefined) target[wl] = series;
       const m = series.median;
       console.log(
-        `[${name(system)}] ${wl} MEDIAN of ${series.runs.length}: N=${m.n} wall=${m.wallS}s ${m.sagasPerS}/s p50=${m.p50} p95=${m.p95} p99=${m.p99} ms cpuBusy=${m.cpuBusyPct}% procCpu=${JSON.stringify(series.procCpuSMedian)}` +
+        `[${name(system)}] ${wl} MEDIAN of ${series.runs.length}: N=${m.n} wall=${m.wallS}s ${m.sagasPerS}/s p50=${m.p50} p95=${m.p95} p99=${m.p99} ms cpuBusy=${m.cpuBusyPct}% procCpu=${JSON.stringify(series.procCpuSMedian)}${describeLoops(series.loopBusyPctMedian)}` +
           describeTraffic(series.natsPerSagaMedian),
       );
     }
@@ -254,9 +279,24 @@ export async function runSeries(
 function seriesOf(runs: RunResult[], pids: Record<string, number>): Series {
   const pick = (k: keyof Series['median']): number => median(runs.map((x) => x[k]));
   const medianOf = { n: pick('n'), wallS: pick('wallS'), sagasPerS: pick('sagasPerS'), p50: pick('p50'), p95: pick('p95'), p99: pick('p99'), cpuBusyPct: pick('cpuBusyPct') };
-  const procCpuSMedian = Object.fromEntries(Object.keys(pids).map((name) => [name, median(runs.map((x) => x.procCpuS[name] ?? NaN))]));
+  const procCpuSMedian = mediansByName(runs.map((run) => run.procCpuS), Object.keys(pids));
   const traffic = runs.flatMap((run) => (run.natsPerSaga === undefined ? [] : [run.natsPerSaga]));
   const trafficMedian = (k: keyof TrafficPerSaga): number => median(traffic.map((t) => t[k]));
   const natsPerSagaMedian = traffic.length === 0 ? undefined : { msgsIn: trafficMedian('msgsIn'), msgsOut: trafficMedian('msgsOut'), kbIn: trafficMedian('kbIn'), kbOut: trafficMedian('kbOut') };
-  return { median: medianOf, procCpuSMedian, ...(natsPerSagaMedian === undefined ? {} : { natsPerSagaMedian }), runs };
+  const loops = runs.flatMap((run) => (run.loopBusyPct === undefined ? [] : [run.loopBusyPct]));
+  const loopNames = [...new Set(loops.flatMap((busy) => Object.keys(busy)))];
+  const loopBusyPctMedian = mediansByName(loops, loopNames);
+  return {
+    median: medianOf,
+    procCpuSMedian,
+    ...(natsPerSagaMedian === undefined ? {} : { natsPerSagaMedian }),
+    ...(loopNames.length === 0 ? {} : { loopBusyPctMedian }),
+    runs,
+  };
 }
+
+/** The median of each named figure over the runs' records, of the runs that have it. */
+const mediansByName = (records: readonly Record<string, number>[], names: readonly string[]): Record<string, number> =>
+  Object.fromEntries(names.map((name) => [name, median(records.flatMap((record) => record[name] ?? []))]));
+
+const describeLoops = (busy: Record<string, number> | undefined): string => (busy === undefined || Object.keys(busy).length === 0 ? '' : ` loopBusy=${JSON.stringify(busy)}`);

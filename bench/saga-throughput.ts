@@ -31,10 +31,10 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectNats, naming, requestStart } from '@sagaflow/nats';
+import { connectNats, naming, pingEngine, requestStart } from '@sagaflow/nats';
 import { freePort, startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
 import { repoRoot, spawnNode, spawnTs, stopChild, type Child } from '../examples/demo/processes.js';
-import { procStatusMb, runSeries, type NatsTraffic, type Series, type StartSaga } from './harness.js';
+import { procStatusMb, runSeries, type LoopCounters, type NatsTraffic, type Series, type StartSaga } from './harness.js';
 import { reportFailure, tearDown } from './teardown.js';
 import { StageWatch, type StageReport } from './saga-stages.js';
 import { machineFacts, writeResultsFile } from './results-file.js';
@@ -182,6 +182,8 @@ interface Deployment<Extra> {
   readonly label: string;
   readonly namespace: string;
   readonly pids: Record<string, number>;
+  /** Reads the event-loop counters of its processes that report them, over the driver's connection. */
+  readonly loops?: (connection: NatsConnection) => Promise<LoopCounters>;
   stop(): Promise<Extra & { peakRssMb: Record<string, number | null> }>;
 }
 
@@ -212,7 +214,12 @@ async function deploySagaflow(natsUrl: string, pidOfNats: number | null): Promis
     await stopChild(engine);
     return { peakRssMb: peakRss, store: settings.store ?? 'sqlite:<temp dir>/sagaflow.db', journalMode };
   };
-  return { label: 'sagaflow', namespace, pids, stop };
+  // The engine reports its event loop's busy and idle time when pinged (`sagaflow ping`).
+  const loops = async (connection: NatsConnection): Promise<LoopCounters> => {
+    const { eventLoop } = await pingEngine(connection, naming(namespace));
+    return eventLoop === undefined ? {} : { engine: eventLoop };
+  };
+  return { label: 'sagaflow', namespace, pids, loops, stop };
 }
 
 /** The transport baseline: a relay in the engine's place and an echo in the worker's, on a namespace of their own. */
@@ -242,7 +249,15 @@ async function measure(
   traffic: (() => Promise<NatsTraffic>) | undefined,
 ): Promise<Map<string, Omit<PhaseResult, 'peakRssMb'>>> {
   const drivers = await Promise.all(deployments.map((deployment) => driver(connection, deployment.namespace)));
-  const systems = deployments.map((deployment, at) => ({ label: deployment.label, pids: deployment.pids, startSaga: (drivers[at] as { startSaga: StartSaga }).startSaga }));
+  const systems = deployments.map((deployment, at) => {
+    const { loops } = deployment;
+    return {
+      label: deployment.label,
+      pids: deployment.pids,
+      startSaga: (drivers[at] as { startSaga: StartSaga }).startSaga,
+      ...(loops === undefined ? {} : { loops: () => loops(connection) }),
+    };
+  });
   const shared = { workloads: settings.workloads, deadlineS: settings.deadlineS, traffic };
   const c100 = await runSeries(systems, { ...shared, n: settings.n, concurrency: settings.concurrency, runs: settings.runs, warmup: settings.warmup });
   const c1 = settings.c1.n > 0 ? await runSeries(systems, { ...shared, n: settings.c1.n, concurrency: 1, runs: settings.c1.runs, warmup: settings.c1.warmup, tag: ' c1' }) : null;
@@ -358,7 +373,8 @@ function seriesRows(label: string, phase: PhaseResult | null, c: 'c100' | 'c1'):
   if (series === null || series === undefined) return [];
   return Object.entries(series).map(([wl, s]) => {
     const m = s.median;
-    const cpu = Object.entries(s.procCpuSMedian).map(([name, v]) => `${name} ${v}`).join(', ');
+    const busy = (name: string): string => (s.loopBusyPctMedian?.[name] === undefined ? '' : ` (loop ${s.loopBusyPctMedian[name]}% busy)`);
+    const cpu = Object.entries(s.procCpuSMedian).map(([name, v]) => `${name} ${v}${busy(name)}`).join(', ');
     return `| ${label} | ${wl} | ${c === 'c100' ? settings.concurrency : 1} | ${m.n} | ${m.wallS} | ${m.sagasPerS} | ${m.p50} / ${m.p95} / ${m.p99} | ${s.runs.map((r) => r.cpuBusyPct).join('/')} | ${cpu} |`;
   });
 }
@@ -393,7 +409,7 @@ try {
   const lines = targets(sf, base);
   const table = [
     '',
-    '| what | wl | in flight | N | wall s | sagas/s | p50 / p95 / p99 ms | CPU busy % (runs) | CPU s per process (median run) |',
+    '| what | wl | in flight | N | wall s | sagas/s | p50 / p95 / p99 ms | CPU busy % (runs) | CPU s per process, median run (event loop busy) |',
     '|---|---|---|---|---|---|---|---|---|',
     ...seriesRows('Sagaflow', sf, 'c100'),
     ...seriesRows('transport baseline', base, 'c100'),
