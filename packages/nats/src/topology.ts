@@ -75,7 +75,7 @@ async function refuseOverlap(jsm: JetStreamManager, config: WithName<StreamConfi
   const holders = await Promise.all(subjects.map((subject) => jsm.streams.find(subject).catch(() => null)));
   const other = holders.find((holder) => holder !== null && holder !== config.name);
   if (other === undefined && holders.includes(config.name)) return;
-  const holder = other === undefined || other === null ? 'another stream' : `stream ${other}`;
+  const holder = typeof other === 'string' ? `stream ${other}` : 'another stream';
   throw new Error(
     `NATS stream ${config.name} cannot take subjects ${subjects.join(', ')}: ${holder} already holds them. ` +
       'Use another namespace, or remove that stream if nothing needs it.',
