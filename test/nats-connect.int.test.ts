@@ -2,10 +2,11 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectNats, createNatsTransport, natsSettingsFromEnv, NatsUnavailableError } from '@sagaflow/nats';
 import { freePort, startNatsServer, type NatsServer } from './support/nats-server.js';
-import { spawnNode } from './support/processes.js';
+import { spawnNode, stopChild } from './support/processes.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -64,5 +65,20 @@ describe('connecting to NATS with credentials and TLS', () => {
     expect(await run.exited).toBe(1);
     const stderr = run.stderr.join('').trim().split('\n');
     expect(stderr).toEqual([`sagaflow: Cannot connect to NATS at nats://127.0.0.1:${port}: connection refused. Start a server with JetStream (nats-server -js) or set NATS_URL.`]);
+  });
+
+  it('sagaflow run in a namespace whose subjects another stream holds: one line naming it, and the process exits (1)', async () => {
+    const server = await started(startNatsServer());
+    const connection = await connectNats({ url: server.url });
+    cleanups.push(() => connection.close());
+    await (await jetstreamManager(connection)).streams.add({ name: 'SQUATTER', subjects: ['taken.cmd.>'] });
+    const run = spawnNode(['packages/cli/bin/sagaflow.js', 'run', '--store', 'memory:', '--nats', server.url, '--namespace', 'taken']);
+    cleanups.push(() => stopChild(run, 1_000));
+    // A failed start must end the process: a supervisor restarts it, or shows it down.
+    expect(await Promise.race([run.exited, new Promise((resolve) => setTimeout(resolve, 10_000, 'still running'))])).toBe(1);
+    expect(run.stderr.join('').trim().split('\n')).toEqual([
+      'sagaflow: NATS stream TAKEN_COMMANDS cannot take subjects taken.cmd.>: stream SQUATTER already holds them. ' +
+        'Use another namespace, or remove that stream if nothing needs it. (run with --verbose for details)',
+    ]);
   });
 });

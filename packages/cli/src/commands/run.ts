@@ -13,7 +13,8 @@ export const runCommand: Command = {
   help: `Usage: sagaflow run [--transport nats] [global options]
 
 Runs the engine until SIGINT or SIGTERM, then stops taking new work, finishes what it is
-recording and exits 0. On start it resumes every unfinished instance in the store.
+recording and exits 0. On start it resumes every unfinished instance in the store. A start that
+fails (store, NATS, the namespace's streams, recovery) prints one line and exits 1.
 
 Options:
   --transport nats  how steps reach workers (only nats: workers run in their own processes)
@@ -43,23 +44,36 @@ Examples:
       throw new UsageError(`Unknown --command-headers "${headerForm}": use ${commandHeaderForms.join(' or ')}`);
     }
     const registry = await loadSagas(global.sagas);
-    const store = await openStore(global.store);
-    process.stdout.write(`${new Date().toISOString()} connecting to NATS\n`);
-    const connection = await connectNats({ ...natsSettings(global), name: 'sagaflow-engine' });
-    const transport = await createNatsTransport({
-      connection,
-      namespace: global.namespace,
-      commandHeaders: headerForm as CommandHeaderForm,
-      ...(ackWaitMs === undefined ? {} : { consumer: { ackWaitMs } }),
-    });
     const log = {
       info: (message: string) => process.stdout.write(`${new Date().toISOString()} ${message}\n`),
       warn: (message: string) => process.stderr.write(`${new Date().toISOString()} warning: ${message}\n`),
       error: (message: string) => process.stderr.write(`${new Date().toISOString()} error: ${message}\n`),
     };
-    const engine = new Engine({ store, registry, transport, log });
-    const startedAt = Date.now();
-    const report = await engine.start();
+    // What a failed start has opened is closed again, newest first, so that the process exits (code 1)
+    // instead of lingering without an engine, where a supervisor would take it for a running one.
+    const opened: (() => Promise<unknown>)[] = [];
+    const starting = async () => {
+      const store = await openStore(global.store);
+      opened.push(() => store.close());
+      process.stdout.write(`${new Date().toISOString()} connecting to NATS\n`);
+      const connection = await connectNats({ ...natsSettings(global), name: 'sagaflow-engine' });
+      opened.push(() => connection.close());
+      const transport = await createNatsTransport({
+        connection,
+        namespace: global.namespace,
+        commandHeaders: headerForm as CommandHeaderForm,
+        ...(ackWaitMs === undefined ? {} : { consumer: { ackWaitMs } }),
+      });
+      opened.push(() => transport.close());
+      const engine = new Engine({ store, registry, transport, log });
+      opened.push(() => engine.stop());
+      const startedAt = Date.now();
+      return { store, connection, transport, engine, startedAt, report: await engine.start() };
+    };
+    const { store, connection, transport, engine, startedAt, report } = await starting().catch(async (error: unknown) => {
+      for (const close of opened.reverse()) await close().catch(() => undefined);
+      throw error;
+    });
     const control = serveControl(connection, transport.names, {
       intervene: (request) => engine.intervene(request.instanceId, request.action, request.by, request.reason, request.step),
       status: () => {
