@@ -48,5 +48,17 @@ export type Effect = DispatchEffect | ScheduleEffect | CancelEffect | CheckBackE
 export const effectKey = (instanceId: string, step: string, kind: DispatchEffect['kind']): string => `${instanceId}/${step}/${kind}`;
 export const effectId = (instanceId: string, step: string, kind: DispatchEffect['kind'], attempt: number): string =>
   `${effectKey(instanceId, step, kind)}/${attempt}`;
+
+/** The step, kind and attempt of an effect id of `instanceId` (the inverse of {@link effectId}), or `null` if it is not one. */
+export function effectIdParts(id: string, instanceId: string): { step: string; kind: DispatchEffect['kind']; attempt: number } | null {
+  if (!id.startsWith(`${instanceId}/`)) return null;
+  const rest = id.slice(instanceId.length + 1);
+  const attemptAt = rest.lastIndexOf('/');
+  const kindAt = rest.lastIndexOf('/', attemptAt - 1);
+  const kind = rest.slice(kindAt + 1, attemptAt);
+  const attempt = rest.slice(attemptAt + 1);
+  if (kindAt <= 0 || (kind !== 'action' && kind !== 'compensation') || !/^[1-9]\d*$/.test(attempt)) return null;
+  return { step: rest.slice(0, kindAt), kind, attempt: Number(attempt) };
+}
 /** Timer ids are derived from the revision of the event that scheduled them. */
 export const timerId = (instanceId: string, revision: number): string => `${instanceId}/timer/${revision}`;

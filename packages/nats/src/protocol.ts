@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
-import { decodeWith, effectKey, formatProblems, type DispatchEffect, type Reply, type StartRequest } from '@sagaflow/core';
+import { decodeWith, effectIdParts, effectKey, formatProblems, type DispatchEffect, type Reply, type StartRequest } from '@sagaflow/core';
 
 /**
  * Message headers. The effect's identity travels in headers, so a command whose body cannot be
@@ -95,18 +95,6 @@ export function readCommandEnvelope(h: MsgHdrs | undefined, consumer: CommandCon
     effect: { type: 'dispatch', id, key: effectKey(instanceId, step, kind), kind, saga: consumer.saga, instanceId, step, operation: consumer.operation, attempt },
     replyTo: consumer.replyTo,
   });
-}
-
-/** The step, kind and attempt of an effect id of `instanceId` (`<instance>/<step>/<kind>/<attempt>`), or `null`. */
-function effectIdParts(id: string, instanceId: string): { step: string; kind: 'action' | 'compensation'; attempt: number } | null {
-  if (!id.startsWith(`${instanceId}/`)) return null;
-  const rest = id.slice(instanceId.length + 1);
-  const attemptAt = rest.lastIndexOf('/');
-  const kindAt = rest.lastIndexOf('/', attemptAt - 1);
-  const kind = rest.slice(kindAt + 1, attemptAt);
-  const attempt = rest.slice(attemptAt + 1);
-  if (kindAt <= 0 || (kind !== 'action' && kind !== 'compensation') || !/^[1-9]\d*$/.test(attempt)) return null;
-  return { step: rest.slice(0, kindAt), kind, attempt: Number(attempt) };
 }
 
 /** Reads a command's headers of the `full` form; `Left` names what is missing. */
