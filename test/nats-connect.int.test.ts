@@ -78,7 +78,7 @@ describe('connecting to NATS with credentials and TLS', () => {
     expect(await Promise.race([run.exited, new Promise((resolve) => setTimeout(resolve, 10_000, 'still running'))])).toBe(1);
     expect(run.stderr.join('').trim().split('\n')).toEqual([
       'sagaflow: NATS stream TAKEN_COMMANDS cannot take subjects taken.cmd.>: stream SQUATTER already holds them. ' +
-        'Use another namespace, or remove that stream if nothing needs it. (run with --verbose for details)',
+        'Use another namespace, or remove that stream if nothing needs it.',
     ]);
   });
 });

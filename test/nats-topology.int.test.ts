@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { jetstreamManager, type JetStreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
-import { ensureEngineConsumers, ensureOperationConsumer, ensureStreams, naming } from '@sagaflow/nats';
+import { ensureEngineConsumers, ensureOperationConsumer, ensureStreams, naming, StreamConflictError } from '@sagaflow/nats';
 
 let connections: NatsConnection[];
 let jsm: JetStreamManager;
@@ -57,5 +57,8 @@ describe('setting up a namespace', () => {
       `NATS stream ${names.streams.commands} cannot take subjects ${names.namespace}.cmd.>: stream ${squatter} already holds them. ` +
         'Use another namespace, or remove that stream if nothing needs it.',
     );
+    const refused = await ensureStreams(jsm, names).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(StreamConflictError);
+    expect(refused).toMatchObject({ stream: names.streams.commands, holder: squatter, subjects: [`${names.namespace}.cmd.>`] });
   });
 });

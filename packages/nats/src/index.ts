@@ -36,7 +36,7 @@ export {
   decodeCheckBackReply,
   decodeCheckBackRequest,
 } from './check-back.js';
-export { ensureConsumer, ensureEngineConsumers, ensureOperationConsumer, ensureStream, ensureStreams, streamConfigs, type ConsumerSettings } from './topology.js';
+export { ensureConsumer, ensureEngineConsumers, ensureOperationConsumer, ensureStream, ensureStreams, streamConfigs, StreamConflictError, type ConsumerSettings } from './topology.js';
 export {
   publishStartRequest,
   requestCancel,

@@ -75,12 +75,27 @@ async function refuseOverlap(jsm: JetStreamManager, config: WithName<StreamConfi
   const holders = await Promise.all(subjects.map((subject) => jsm.streams.find(subject).catch(() => null)));
   const other = holders.find((holder) => holder !== null && holder !== config.name);
   if (other === undefined && holders.includes(config.name)) return;
-  const holder = typeof other === 'string' ? `stream ${other}` : 'another stream';
-  throw new Error(
-    `NATS stream ${config.name} cannot take subjects ${subjects.join(', ')}: ${holder} already holds them. ` +
-      'Use another namespace, or remove that stream if nothing needs it.',
-    { cause: overlap },
-  );
+  throw new StreamConflictError(config.name, subjects, typeof other === 'string' ? other : undefined, overlap);
+}
+
+/** A stream Sagaflow needs cannot be made because a stream of another name holds its subjects. */
+export class StreamConflictError extends Error {
+  readonly _tag = 'StreamConflict';
+  constructor(
+    /** The stream Sagaflow needs. */
+    readonly stream: string,
+    readonly subjects: readonly string[],
+    /** The stream holding the subjects, when the server names it. */
+    readonly holder: string | undefined,
+    cause: unknown,
+  ) {
+    super(
+      `NATS stream ${stream} cannot take subjects ${subjects.join(', ')}: ${holder === undefined ? 'another stream' : `stream ${holder}`} already holds them. ` +
+        'Use another namespace, or remove that stream if nothing needs it.',
+      { cause },
+    );
+    this.name = 'StreamConflictError';
+  }
 }
 
 /**
