@@ -14,15 +14,31 @@ import * as E from 'fp-ts/lib/Either.js';
 import { createRegistry, decide, encodeEvent, summaryOf, type DispatchEffect, type InstanceState, type SagaInput } from '@sagaflow/core';
 import benchOrder from './sagas/bench-order.saga.js';
 import { driveSaga } from './step-replies.js';
+import { benchOf, listOf, readOptions, wholeNumber } from './options.js';
 
-const { values } = parseArgs({
-  options: {
-    sagas: { type: 'string', default: '20000' },
-    rounds: { type: 'string', default: '5' },
-    warmup: { type: 'string', default: '2000' },
-    workloads: { type: 'string', default: 'W1,W2' },
-  },
-});
+const usage = `
+npm run bench -- --only decision [OPTIONS]    CPU per saga of the pure decision path, in process, no I/O
+
+  --sagas 20000        sagas per round
+  --rounds 5           rounds per workload; the best is reported
+  --warmup 2000        sagas decided before the rounds, not measured
+  --workloads W1,W2    workloads to run
+`;
+const bench = benchOf('decision');
+const { values } = readOptions(bench, usage, () =>
+  parseArgs({
+    options: {
+      sagas: { type: 'string', default: '20000' },
+      rounds: { type: 'string', default: '5' },
+      warmup: { type: 'string', default: '2000' },
+      workloads: { type: 'string', default: 'W1,W2' },
+    },
+  }),
+);
+const sagas = wholeNumber(bench, 'sagas', values.sagas, 1);
+const rounds = wholeNumber(bench, 'rounds', values.rounds, 1);
+const warmup = wholeNumber(bench, 'warmup', values.warmup, 0);
+const workloads = listOf(bench, 'workloads', values.workloads, ['W1', 'W2']);
 
 const registry = createRegistry([benchOrder]);
 let clock = Date.UTC(2026, 0, 1);
@@ -50,12 +66,10 @@ function runSaga(index: number, failShipment: boolean): string {
   return saga.state.status;
 }
 
-const sagas = Number(values.sagas);
-const rounds = Number(values.rounds);
-for (const workload of values.workloads.split(',')) {
+for (const workload of workloads) {
   const failShipment = workload === 'W2';
   const expected = failShipment ? 'compensated' : 'completed';
-  for (let i = 0; i < Number(values.warmup); i++) runSaga(i, failShipment);
+  for (let i = 0; i < warmup; i++) runSaga(i, failShipment);
   const perSaga: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const before = process.cpuUsage();

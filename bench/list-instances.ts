@@ -4,7 +4,7 @@
  * batches; 4 events each), then runs the real binary a few times per query and prints the median
  * wall time of each, next to the bare start-up time of the binary (`sagaflow --help`).
  *
- *   npm run bench                                   # or: node --import tsx bench/list-instances.ts
+ *   npm run bench -- --only list                    # or: npm run bench:list, node --import tsx bench/list-instances.ts
  *   node --import tsx bench/list-instances.ts --instances 20000 --runs 3 --keep
  *
  * Not a test: the numbers depend on the machine. docs/benchmarks.md records measured ones.
@@ -17,13 +17,25 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { encodeEvent, type AppendRequest, type InstanceFilter, type SagaEvent, type SagaStatus } from '@sagaflow/core';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
+import { benchOf, readOptions, wholeNumber } from './options.js';
 
-const { values } = parseArgs({
-  options: { instances: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' }, batch: { type: 'string', default: '2000' }, keep: { type: 'boolean', default: false } },
-});
-const total = Number(values.instances);
-const runs = Number(values.runs);
-const batchSize = Number(values.batch);
+const usage = `
+npm run bench -- --only list [OPTIONS]    how fast \`sagaflow list\` answers on a large SQLite store
+
+  --instances 100000   instances written to the store
+  --runs 5             runs of the binary per query; the median is reported
+  --batch 2000         instances per commit while filling the store
+  --keep               keep the store file and print its path
+`;
+const bench = benchOf('list');
+const { values } = readOptions(bench, usage, () =>
+  parseArgs({
+    options: { instances: { type: 'string', default: '100000' }, runs: { type: 'string', default: '5' }, batch: { type: 'string', default: '2000' }, keep: { type: 'boolean', default: false } },
+  }),
+);
+const total = wholeNumber(bench, 'instances', values.instances, 1);
+const runs = wholeNumber(bench, 'runs', values.runs, 1);
+const batchSize = wholeNumber(bench, 'batch', values.batch, 1);
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sagaflow-bench-'));
 const path = join(dir, 'sagaflow.db');

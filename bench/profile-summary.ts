@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { readOptions, refuse, wholeNumber } from './options.js';
 
 interface ProfileNode {
   id: number;
@@ -19,10 +20,27 @@ interface Profile {
   endTime: number;
 }
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } });
-const top = Number(values.top);
+const usage = `
+node --import tsx bench/profile-summary.ts FILE.cpuprofile... [--top 25]    self time by module and by function
+
+  --top 25    functions listed per profile
+`;
+const bench = { name: 'profile-summary', help: 'node --import tsx bench/profile-summary.ts --help' };
+const { values, positionals } = readOptions(bench, usage, () => parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } }));
+const top = wholeNumber(bench, 'top', values.top, 1);
+if (positionals.length === 0) refuse(bench, 'name at least one .cpuprofile file');
+/** A profile as V8 writes it; an unreadable or foreign file is refused with its name. */
+function readProfile(file: string): Profile {
+  try {
+    const profile = JSON.parse(readFileSync(file, 'utf8')) as Partial<Profile>;
+    if (!Array.isArray(profile.nodes) || !Array.isArray(profile.samples) || !Array.isArray(profile.timeDeltas)) throw new Error('not a V8 CPU profile');
+    return profile as Profile;
+  } catch (error) {
+    refuse(bench, `cannot read ${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
 for (const file of positionals) {
-  const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
+  const profile = readProfile(file);
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));

@@ -14,15 +14,7 @@
  * round trips per saga with no engine) under the same driver, workloads and concurrency. Both are started
  * first, then their runs alternate, so each Sagaflow run has a baseline run made under the same conditions.
  *
- *   npm run bench [-- --workloads W1,W2 --n 2000 --concurrency 100 --runs 3 --warmup 200
- *                     --c1-n 300 --c1-warmup 50 --c1-runs 3 --store URL --worker-concurrency N
- *                     --only sagaflow|baseline|list|scale|decision|append --cpu-prof DIR --quick --out FILE
- *                     --stages   # one more concurrency-1 run, watched to split each saga's latency (bench/saga-stages.ts)
- *                     --peers FILE,…]   # peer results run alongside (bench/peers.ts) for the "vs best peer" column
- *   npm run bench -- --only list [list benchmark options]   # the `sagaflow list` benchmark (also npm run bench:list)
- *   npm run bench -- --only scale [scale options]           # RSS and recovery at scale, bench/scale.ts (also npm run bench:scale)
- *   npm run bench -- --only decision [--sagas N --rounds N]  # CPU per saga of the pure decision path, bench/decision-path.ts
- *   npm run bench -- --only append [--sagas N --batch N]     # CPU per saga of the SQLite store's appends, bench/store-append.ts
+ * Options: `usage` below, printed by `npm run bench -- --help`.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
@@ -37,62 +29,101 @@ import { repoRoot, spawnNode, spawnTs, stopChild, type Child } from '../examples
 import { procStatusMb, runSeries, type LoopCounters, type NatsTraffic, type Series, type StartSaga } from './harness.js';
 import { reportFailure, tearDown } from './teardown.js';
 import { StageWatch, type StageReport } from './saga-stages.js';
+import { benchOf, listOf, readOptions, refuse, wholeNumber } from './options.js';
 import { machineFacts, writeResultsFile } from './results-file.js';
 import { peersFromFiles, readmePeers, type PeerFigures } from './peers.js';
 import type { Order } from './steps.js';
 
+const usage = `
+npm run bench [-- OPTIONS]    the standard saga workload through Sagaflow and the transport baseline
+
+  --workloads W1,W2          workloads to run (W1: all steps succeed; W2: createShipment fails, 2 compensations)
+  --n 2000                   sagas per run at --concurrency in flight, after --warmup more
+  --concurrency 100          sagas kept in flight
+  --runs 3                   runs per workload; the table gives their medians
+  --warmup 200               sagas run before each series, not measured
+  --deadlineS 60             seconds a run may take before it is reported as failed
+  --c1-n 300                 sagas per concurrency-1 run (0: no concurrency-1 runs)
+  --c1-warmup 50 --c1-runs 3 warm-up and runs at concurrency 1
+  --stages                   one more concurrency-1 run per workload, watched to split its latency by stage
+  --store URL                the engine's store (default: a fresh SQLite file; esdb://host:2113?tls=false for EventStoreDB)
+  --worker-concurrency N     the worker's command slots (default: the worker SDK's, 100)
+  --only sagaflow,baseline   which deployments to run
+  --cpu-prof DIR             CPU profiles of the engine and the worker, written to DIR
+  --peers FILE,...           results of ../shared/peers run alongside, for the "vs best peer" column
+  --quick                    smoke run: N=300, warm-up 50, 1 run, concurrency-1 N=50
+  --out FILE                 where to write the results (default: bench/results/<date>.json)
+
+Benches of their own (their options with --help after them):
+  npm run bench -- --only list       \`sagaflow list\` over 100,000 instances (bench/list-instances.ts)
+  npm run bench -- --only scale      engine RSS and recovery at scale (bench/scale.ts)
+  npm run bench -- --only decision   CPU per saga of the pure decision path (bench/decision-path.ts)
+  npm run bench -- --only append     CPU per saga of the SQLite store's appends (bench/store-append.ts)
+`;
+
 const argv = process.argv.slice(2);
 const sideBenches: Readonly<Record<string, string>> = { list: 'bench/list-instances.ts', scale: 'bench/scale.ts', decision: 'bench/decision-path.ts', append: 'bench/store-append.ts' };
-const sideBench = argv[0] === '--only' ? sideBenches[argv[1] ?? ''] : undefined;
+const onlyAt = argv.findIndex((arg) => arg === '--only' || arg.startsWith('--only='));
+const onlyArg = argv[onlyAt] ?? '';
+const only = onlyArg.startsWith('--only=') ? onlyArg.slice('--only='.length) : argv[onlyAt + 1];
+const sideBench = only === undefined ? undefined : sideBenches[only];
 if (sideBench !== undefined) {
-  const script = sideBench;
-  const ran = spawnSync(process.execPath, ['--import', 'tsx', script, ...argv.slice(2)], { cwd: repoRoot, stdio: 'inherit' });
+  const rest = argv.filter((_, index) => index !== onlyAt && (onlyArg.startsWith('--only=') || index !== onlyAt + 1));
+  const ran = spawnSync(process.execPath, ['--import', 'tsx', sideBench, ...rest], { cwd: repoRoot, stdio: 'inherit' });
   process.exit(ran.status ?? 1);
 }
 
-const { values } = parseArgs({
-  args: argv,
-  options: {
-    workloads: { type: 'string', default: 'W1,W2' },
-    n: { type: 'string' },
-    concurrency: { type: 'string', default: '100' },
-    runs: { type: 'string' },
-    warmup: { type: 'string' },
-    deadlineS: { type: 'string', default: '60' },
-    'c1-n': { type: 'string' },
-    'c1-warmup': { type: 'string' },
-    'c1-runs': { type: 'string' },
-    store: { type: 'string' },
-    'worker-concurrency': { type: 'string' },
-    only: { type: 'string', default: 'sagaflow,baseline' },
-    'cpu-prof': { type: 'string' },
-    quick: { type: 'boolean', default: false },
-    stages: { type: 'boolean', default: false },
-    out: { type: 'string' },
-    peers: { type: 'string' },
-  },
-});
+const bench = benchOf();
+const { values } = readOptions(bench, usage, () =>
+  parseArgs({
+    args: argv,
+    options: {
+      workloads: { type: 'string', default: 'W1,W2' },
+      n: { type: 'string' },
+      concurrency: { type: 'string', default: '100' },
+      runs: { type: 'string' },
+      warmup: { type: 'string' },
+      deadlineS: { type: 'string', default: '60' },
+      'c1-n': { type: 'string' },
+      'c1-warmup': { type: 'string' },
+      'c1-runs': { type: 'string' },
+      store: { type: 'string' },
+      'worker-concurrency': { type: 'string' },
+      only: { type: 'string', default: 'sagaflow,baseline' },
+      'cpu-prof': { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      stages: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      peers: { type: 'string' },
+    },
+  }),
+);
+const deployments = ['sagaflow', 'baseline'] as const;
+if (values.only.split(',').some((item) => item.trim() in sideBenches)) {
+  refuse(bench, `--only ${Object.keys(sideBenches).join('|')} runs a bench of its own and takes no other deployment; got "${values.only}"`);
+}
 const quick = values.quick === true;
-const num = (value: string | undefined, full: number, short: number): number => (value === undefined ? (quick ? short : full) : Number(value));
+/** A whole-number option of at least `min`; `full` and `short` are its defaults without and with `--quick`. */
+const num = (option: keyof typeof values, min: number, full: number, short: number): number => {
+  const value = values[option];
+  return typeof value === 'string' ? wholeNumber(bench, option, value, min) : quick ? short : full;
+};
 const settings = {
-  workloads: values.workloads.split(',').filter(Boolean),
-  n: num(values.n, 2000, 300),
-  concurrency: Number(values.concurrency),
-  runs: num(values.runs, 3, 1),
-  warmup: num(values.warmup, 200, 50),
-  deadlineS: Number(values.deadlineS),
-  c1: { n: num(values['c1-n'], 300, 50), warmup: num(values['c1-warmup'], 50, 10), runs: num(values['c1-runs'], 3, 1) },
+  workloads: listOf(bench, 'workloads', values.workloads, ['W1', 'W2']),
+  n: num('n', 1, 2000, 300),
+  concurrency: num('concurrency', 1, 100, 100),
+  runs: num('runs', 1, 3, 1),
+  warmup: num('warmup', 0, 200, 50),
+  deadlineS: num('deadlineS', 1, 60, 60),
+  c1: { n: num('c1-n', 0, 300, 50), warmup: num('c1-warmup', 0, 50, 10), runs: num('c1-runs', 1, 3, 1) },
   store: values.store ?? null,
-  workerConcurrency: values['worker-concurrency'] === undefined ? null : Number(values['worker-concurrency']),
-  phases: values.only.split(','),
+  workerConcurrency: values['worker-concurrency'] === undefined ? null : num('worker-concurrency', 1, 100, 100),
+  phases: listOf(bench, 'only', values.only, deployments),
   cpuProfDir: values['cpu-prof'] ?? null,
   stages: values.stages === true,
   quick,
 };
-if (settings.stages && settings.c1.n <= 0) {
-  process.stderr.write('bench: --stages watches one more concurrency-1 run per workload; it needs --c1-n above 0\n');
-  process.exit(2);
-}
+if (settings.stages && settings.c1.n <= 0) refuse(bench, '--stages watches one more concurrency-1 run per workload; it needs --c1-n above 0');
 // Read before anything is started or created, so a bad file leaves nothing behind.
 const peers = ((): PeerFigures => {
   try {

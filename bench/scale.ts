@@ -64,19 +64,38 @@ import { reportFailure, tearDown } from './teardown.js';
 import { summariseHeapSnapshot, type HeapSummary } from './heap-snapshot.js';
 import benchOrder from './sagas/bench-order.saga.js';
 import * as steps from './steps.js';
+import { benchOf, readOptions, wholeNumber } from './options.js';
 
-const { values } = parseArgs({
-  args: process.argv.slice(2),
-  options: {
-    completed: { type: 'string', default: '100000' },
-    'in-flight': { type: 'string', default: '10000' },
-    batch: { type: 'string', default: '2000' },
-    'settle-s': { type: 'string', default: '3' },
-    'heap-snapshot': { type: 'boolean', default: false },
-    out: { type: 'string' },
-  },
-});
-const settings = { completed: Number(values.completed), inFlight: Number(values['in-flight']), batch: Number(values.batch), settleS: Number(values['settle-s']) };
+const usage = `
+npm run bench -- --only scale [OPTIONS]    engine RSS, recovery after kill -9 and \`sagaflow list\` at scale
+
+  --completed 100000   finished instances in the store
+  --in-flight 10000    unfinished instances in the store, each awaiting a reply
+  --batch 2000         instances per commit while filling the store
+  --settle-s 3         seconds after the engine is ready before its RSS is read again
+  --heap-snapshot      also write and summarise a V8 heap snapshot of the engine (adds ~15 s)
+  --out FILE           where to write the results (default: bench/results/<date>-scale.json)
+`;
+const bench = benchOf('scale');
+const { values } = readOptions(bench, usage, () =>
+  parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      completed: { type: 'string', default: '100000' },
+      'in-flight': { type: 'string', default: '10000' },
+      batch: { type: 'string', default: '2000' },
+      'settle-s': { type: 'string', default: '3' },
+      'heap-snapshot': { type: 'boolean', default: false },
+      out: { type: 'string' },
+    },
+  }),
+);
+const settings = {
+  completed: wholeNumber(bench, 'completed', values.completed, 0),
+  inFlight: wholeNumber(bench, 'in-flight', values['in-flight'], 1),
+  batch: wholeNumber(bench, 'batch', values.batch, 1),
+  settleS: wholeNumber(bench, 'settle-s', values['settle-s'], 0),
+};
 const saga = 'bench-order';
 const registry = createRegistry([benchOrder]);
 const dir = mkdtempSync(join(tmpdir(), 'sagaflow-scale-'));

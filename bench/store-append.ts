@@ -18,18 +18,31 @@ import { createRegistry, decide, encodeEvent, noStream, summaryOf, type AppendRe
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import benchOrder from './sagas/bench-order.saga.js';
 import { driveSaga } from './step-replies.js';
+import { benchOf, listOf, readOptions, wholeNumber } from './options.js';
 
-const { values } = parseArgs({
-  options: {
-    sagas: { type: 'string', default: '20000' },
-    'in-flight': { type: 'string', default: '100' },
-    batch: { type: 'string', default: '43' },
-    workloads: { type: 'string', default: 'W1,W2' },
-    keep: { type: 'boolean', default: false },
-    /** Idle time after each commit, as the engine waits for the next input at concurrency 1. */
-    'pause-ms': { type: 'string', default: '0' },
-  },
-});
+const usage = `
+npm run bench -- --only append [OPTIONS]    CPU per saga of the SQLite store's appends alone
+
+  --sagas 20000        sagas per workload
+  --in-flight 100      sagas whose appends are interleaved, as the engine's are at that many in flight
+  --batch 43           appends per commit (the engine's append batcher groups them so)
+  --pause-ms 0         idle time after each commit, as the engine waits for the next input at concurrency 1
+  --workloads W1,W2    workloads to run
+  --keep               keep the store file and print its path
+`;
+const bench = benchOf('append');
+const { values } = readOptions(bench, usage, () =>
+  parseArgs({
+    options: {
+      sagas: { type: 'string', default: '20000' },
+      'in-flight': { type: 'string', default: '100' },
+      batch: { type: 'string', default: '43' },
+      workloads: { type: 'string', default: 'W1,W2' },
+      keep: { type: 'boolean', default: false },
+      'pause-ms': { type: 'string', default: '0' },
+    },
+  }),
+);
 
 const registry = createRegistry([benchOrder]);
 let clock = Date.now();
@@ -99,22 +112,11 @@ async function run(workload: string, sagas: AppendRequest[][], inFlight: number,
   }
 }
 
-/** Stops with a usage error (no stack trace) when an option is not what the bench can run. */
-function usage(problem: string): never {
-  process.stderr.write(`store-append: ${problem}\n`);
-  process.exit(2);
-}
-
-const count = Number(values.sagas);
-const inFlight = Number(values['in-flight']);
-const batch = Number(values.batch);
-const pauseMs = Number(values['pause-ms']);
-for (const [name, value] of [['--sagas', count], ['--in-flight', inFlight], ['--batch', batch]] as const) {
-  if (!Number.isSafeInteger(value) || value < 1) usage(`${name} must be a positive integer, got ${String(value)}`);
-}
-if (!Number.isSafeInteger(pauseMs) || pauseMs < 0) usage(`--pause-ms must be a whole number of milliseconds, got ${values['pause-ms']}`);
-const workloads = values.workloads.split(',');
-for (const workload of workloads) if (workload !== 'W1' && workload !== 'W2') usage(`--workloads: unknown workload "${workload}" (W1, W2 or both)`);
+const count = wholeNumber(bench, 'sagas', values.sagas, 1);
+const inFlight = wholeNumber(bench, 'in-flight', values['in-flight'], 1);
+const batch = wholeNumber(bench, 'batch', values.batch, 1);
+const pauseMs = wholeNumber(bench, 'pause-ms', values['pause-ms'], 0);
+const workloads = listOf(bench, 'workloads', values.workloads, ['W1', 'W2']);
 for (const workload of workloads) {
   const sagas = Array.from({ length: count }, (_, index) => appendsOfSaga(index, workload === 'W2'));
   await run(workload, sagas, inFlight, batch, pauseMs);

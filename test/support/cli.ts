@@ -18,8 +18,13 @@ export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 
 /** Runs `node packages/cli/bin/sagaflow.js ...args` from the repository root, as an operator would. */
 export function sagaflow(args: readonly string[], env: NodeJS.ProcessEnv = cliEnv()): Promise<CliResult> {
+  return runNode(['packages/cli/bin/sagaflow.js', ...args], env);
+}
+
+/** Runs `node ...args` from the repository root to its exit (30 s at most), with all it printed. */
+export function runNode(args: readonly string[], env: NodeJS.ProcessEnv = cliEnv()): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['packages/cli/bin/sagaflow.js', ...args], { cwd: repoRoot, env, timeout: 30_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+    execFile(process.execPath, args, { cwd: repoRoot, env, timeout: 30_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
       resolve({ code, stdout, stderr });
     });
