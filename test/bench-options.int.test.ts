@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runNode, type CliResult } from './support/cli.js';
+import { cliEnv, runNode, type CliResult } from './support/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sagaflow-bench-options-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -10,7 +10,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** `npm run bench` as its script runs it: the real process, to its exit, with all it printed. */
 const bench = (args: readonly string[]): Promise<CliResult> => runNode(['--import', 'tsx', 'bench/saga-throughput.ts', ...args]);
 
-describe('npm run bench: bad options are refused before anything runs', () => {
+describe('npm run bench: bad options, and a missing nats-server, are refused with one line', () => {
   it.each([
     [['--bogus'], `bench: Unknown option '--bogus'`],
     [['--n', 'abc'], 'bench: --n takes a whole number of at least 1, not "abc"'],
@@ -38,6 +38,15 @@ describe('npm run bench: bad options are refused before anything runs', () => {
     const run = await bench(args);
     expect(run.code).toBe(2);
     expect(run.stderr).toBe(`${line}\n`);
+  });
+
+  it('without a nats-server to start (none on PATH, no NATS_URL): one line saying how to get one, exit code 1, no results file', async () => {
+    const out = join(dir, 'no-nats.json');
+    const { NATS_SERVER_BIN: _bin, ...env } = cliEnv({ PATH: '/nonexistent' });
+    const run = await runNode(['--import', 'tsx', 'bench/saga-throughput.ts', '--quick', '--out', out], env);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^bench: nats-server was not found\. Install it .* or set NATS_URL to use a running server with JetStream\.\n$/);
+    expect(existsSync(out)).toBe(false);
   });
 
   it('--help lists the options and the benches of their own, exit code 0', async () => {
