@@ -66,7 +66,7 @@ const sideBenches: Readonly<Record<string, string>> = { list: 'bench/list-instan
 const onlyAt = argv.findIndex((arg) => arg === '--only' || arg.startsWith('--only='));
 const onlyArg = argv[onlyAt] ?? '';
 const only = onlyArg.startsWith('--only=') ? onlyArg.slice('--only='.length) : argv[onlyAt + 1];
-const sideBench = only === undefined ? undefined : sideBenches[only];
+const sideBench = only !== undefined && Object.hasOwn(sideBenches, only) ? sideBenches[only] : undefined;
 if (sideBench !== undefined) {
   const rest = argv.filter((_, index) => index !== onlyAt && (onlyArg.startsWith('--only=') || index !== onlyAt + 1));
   const ran = spawnSync(process.execPath, ['--import', 'tsx', sideBench, ...rest], { cwd: repoRoot, stdio: 'inherit' });
@@ -80,10 +80,10 @@ const { values } = readOptions(bench, usage, () =>
     options: {
       workloads: { type: 'string', default: 'W1,W2' },
       n: { type: 'string' },
-      concurrency: { type: 'string', default: '100' },
+      concurrency: { type: 'string' },
       runs: { type: 'string' },
       warmup: { type: 'string' },
-      deadlineS: { type: 'string', default: '60' },
+      deadlineS: { type: 'string' },
       'c1-n': { type: 'string' },
       'c1-warmup': { type: 'string' },
       'c1-runs': { type: 'string' },
@@ -99,7 +99,7 @@ const { values } = readOptions(bench, usage, () =>
   }),
 );
 const deployments = ['sagaflow', 'baseline'] as const;
-if (values.only.split(',').some((item) => item.trim() in sideBenches)) {
+if (values.only.split(',').some((item) => Object.hasOwn(sideBenches, item.trim()))) {
   refuse(bench, `--only ${Object.keys(sideBenches).join('|')} runs a bench of its own and takes no other deployment; got "${values.only}"`);
 }
 const quick = values.quick === true;
