@@ -129,8 +129,7 @@ const peers = ((): PeerFigures => {
   try {
     return values.peers === undefined ? readmePeers : peersFromFiles(values.peers.split(','));
   } catch (error) {
-    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(2);
+    refuse(bench, error instanceof Error ? error.message : String(error));
   }
 })();
 const saga = 'bench-order';
