@@ -2,8 +2,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { describe, expect, it } from 'vitest';
 import { createMemoryEventStore, createRegistry, decodeStream, saga, type EventStore, type ReplyOutcome } from '@sagaflow/core';
-import { createInProcessTransport, type InProcessHandler } from './in-process-transport.js';
-import { Engine } from './engine.js';
+import { createInProcessTransport, type InProcessHandler } from '../src/in-process-transport.js';
+import { Engine } from '../src/engine.js';
 
 const order = saga('quick-order', { version: 1, input: t.type({ id: t.string }) });
 const reserve = order.step({

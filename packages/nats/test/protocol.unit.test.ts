@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { effectId, effectKey, type DispatchEffect } from '@sagaflow/core';
-import { commandHeaders, header, readCommandEnvelope, type CommandConsumer } from './protocol.js';
+import { commandHeaders, header, readCommandEnvelope, type CommandConsumer } from '../src/protocol.js';
 
 const refund: DispatchEffect = {
   type: 'dispatch',

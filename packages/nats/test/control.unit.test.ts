@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { eventLoopBusyShare } from './control.js';
+import { eventLoopBusyShare } from '../src/control.js';
 
 describe('eventLoopBusyShare', () => {
   it('is the busy share since start, or since an earlier reading', () => {

@@ -2,8 +2,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { describe, expect, it } from 'vitest';
 import { createMemoryEventStore, createRegistry, saga, type CheckBackAnswer, type CheckBackEffect, type EventStore, type TransportHandlers } from '@sagaflow/core';
-import { createInProcessTransport } from './in-process-transport.js';
-import { Engine } from './engine.js';
+import { createInProcessTransport } from '../src/in-process-transport.js';
+import { Engine } from '../src/engine.js';
 
 const transfer = saga('transfer', {
   version: 1,
