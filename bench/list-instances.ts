@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { encodeEvent, type AppendRequest, type InstanceFilter, type SagaEvent, type SagaStatus } from '@sagaflow/core';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
+import { sagaflowFromSources } from '../examples/demo/processes.js';
 import { benchOf, readOptions, wholeNumber } from './options.js';
 
 const usage = `
@@ -70,7 +71,7 @@ function instance(n: number, now: number): AppendRequest {
 
 function sagaflow(args: readonly string[]): number {
   const started = performance.now();
-  execFileSync(process.execPath, ['packages/cli/bin/sagaflow.js', ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [...sagaflowFromSources, ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
   return performance.now() - started;
 }
 

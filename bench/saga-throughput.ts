@@ -25,7 +25,7 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, naming, pingEngine, requestStart } from '@sagaflow/nats';
 import { freePort, startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
-import { repoRoot, spawnNode, spawnTs, stopChild, type Child } from '../examples/demo/processes.js';
+import { repoRoot, sagaflowFromSources, spawnNode, spawnTs, stopChild, type Child } from '../examples/demo/processes.js';
 import { procStatusMb, runSeries, type LoopCounters, type NatsTraffic, type Series, type StartSaga } from './harness.js';
 import { reportFailure, tearDown } from './teardown.js';
 import { StageWatch, type StageReport } from './saga-stages.js';
@@ -225,7 +225,7 @@ async function deploySagaflow(natsUrl: string, pidOfNats: number | null): Promis
   if (/^esdb/i.test(store) && !/[?&]listing=/i.test(store)) store += `${store.includes('?') ? '&' : '?'}listing=${encodeURIComponent(join(dir, 'listing.db'))}`;
   const prof = settings.cpuProfDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', settings.cpuProfDir];
   const engine = await started(
-    spawnNode([...prof, 'packages/cli/bin/sagaflow.js', 'run', '--sagas', 'bench/sagas', '--store', store, '--nats', natsUrl, '--namespace', namespace]),
+    spawnNode([...prof, ...sagaflowFromSources, 'run', '--sagas', 'bench/sagas', '--store', store, '--nats', natsUrl, '--namespace', namespace]),
     /engine ready/u,
   );
   const workerArgs = ['--nats', natsUrl, '--namespace', namespace, ...(settings.workerConcurrency === null ? [] : ['--concurrency', String(settings.workerConcurrency)])];

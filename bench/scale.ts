@@ -57,7 +57,7 @@ import {
 import { connectNats } from '@sagaflow/nats';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import { startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
-import { repoRoot, spawnNode, stopChild, type Child } from '../examples/demo/processes.js';
+import { repoRoot, sagaflowFromSources, spawnNode, stopChild, type Child } from '../examples/demo/processes.js';
 import { median, procStatusMb } from './harness.js';
 import { machineFacts, writeResultsFile } from './results-file.js';
 import { reportFailure, tearDown } from './teardown.js';
@@ -208,7 +208,7 @@ interface EngineStart {
 async function startEngine(natsUrl: string, namespace: string, path = storePath, nodeFlags: readonly string[] = []): Promise<EngineStart> {
   const spawnedEpoch = Date.now();
   const t0 = performance.now();
-  const child = spawnNode([...nodeFlags, 'packages/cli/bin/sagaflow.js', 'run', '--sagas', 'bench/sagas', '--store', `sqlite:${path}`, '--nats', natsUrl, '--namespace', namespace]);
+  const child = spawnNode([...nodeFlags, ...sagaflowFromSources, 'run', '--sagas', 'bench/sagas', '--store', `sqlite:${path}`, '--nats', natsUrl, '--namespace', namespace]);
   children.push(child);
   const ready = await child.waitFor(/engine ready/u, 120_000);
   const spawnToReadyMs = performance.now() - t0;
@@ -476,7 +476,7 @@ try {
   // 4. `sagaflow list` over the store, and the recovery work without the transport.
   const listRuns = [0, 1, 2, 3].map(() => {
     const s = performance.now();
-    execFileSync(process.execPath, ['packages/cli/bin/sagaflow.js', 'list', '--store', `sqlite:${storePath}`], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
+    execFileSync(process.execPath, [...sagaflowFromSources, 'list', '--store', `sqlite:${storePath}`], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
     return performance.now() - s;
   });
   const listMedianMs = round(median(listRuns.slice(1)));

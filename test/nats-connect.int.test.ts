@@ -6,7 +6,7 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectNats, createNatsTransport, natsSettingsFromEnv, NatsUnavailableError } from '@sagaflow/nats';
 import { freePort, startNatsServer, type NatsServer } from './support/nats-server.js';
-import { spawnNode, stopChild } from './support/processes.js';
+import { sagaflowFromSources, spawnNode, stopChild } from './support/processes.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -61,7 +61,7 @@ describe('connecting to NATS with credentials and TLS', () => {
 
   it('sagaflow run against a NATS URL that does not answer: one line naming the URL, exit code 1', async () => {
     const port = await freePort();
-    const run = spawnNode(['packages/cli/bin/sagaflow.js', 'run', '--store', 'memory:', '--nats', `nats://127.0.0.1:${port}`]);
+    const run = spawnNode([...sagaflowFromSources, 'run', '--store', 'memory:', '--nats', `nats://127.0.0.1:${port}`]);
     expect(await run.exited).toBe(1);
     const stderr = run.stderr.join('').trim().split('\n');
     expect(stderr).toEqual([`sagaflow: Cannot connect to NATS at nats://127.0.0.1:${port}: connection refused. Start a server with JetStream (nats-server -js) or set NATS_URL.`]);
@@ -72,7 +72,7 @@ describe('connecting to NATS with credentials and TLS', () => {
     const connection = await connectNats({ url: server.url });
     cleanups.push(() => connection.close());
     await (await jetstreamManager(connection)).streams.add({ name: 'SQUATTER', subjects: ['taken.cmd.>'] });
-    const run = spawnNode(['packages/cli/bin/sagaflow.js', 'run', '--store', 'memory:', '--nats', server.url, '--namespace', 'taken']);
+    const run = spawnNode([...sagaflowFromSources, 'run', '--store', 'memory:', '--nats', server.url, '--namespace', 'taken']);
     cleanups.push(() => stopChild(run, 1_000));
     // A failed start must end the process: a supervisor restarts it, or shows it down.
     expect(await Promise.race([run.exited, new Promise((resolve) => setTimeout(resolve, 10_000, 'still running'))])).toBe(1);

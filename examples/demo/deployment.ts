@@ -3,7 +3,7 @@
  * and one worker process per service, each with its own database, over NATS JetStream.
  */
 import type { SagaStatus } from '@sagaflow/core';
-import { spawnNode, spawnTs, stopChild, type Child } from './processes.js';
+import { sagaflowFromSources, spawnNode, spawnTs, stopChild, type Child } from './processes.js';
 
 /** An example saga: its worker processes, and instance `n`'s id, input and scheduled outcome. */
 export interface ExampleSaga<S extends string = string> {
@@ -44,7 +44,7 @@ export async function startEngine(
   options: Rendezvous & ({ readonly storePath: string } | { readonly storeUrl: string }) & { readonly ackWaitMs?: number },
 ): Promise<Child> {
   const store = 'storeUrl' in options ? options.storeUrl : `sqlite:${options.storePath}`;
-  const args = ['packages/cli/bin/sagaflow.js', 'run', '--store', store, '--nats', options.natsUrl, '--namespace', options.namespace];
+  const args = [...sagaflowFromSources, 'run', '--store', store, '--nats', options.natsUrl, '--namespace', options.namespace];
   const engine = spawnNode([...args, ...(options.ackWaitMs === undefined ? [] : ['--ack-wait-ms', String(options.ackWaitMs)])], process.env, { detached: options.detached === true });
   return ready(engine, /engine ready/u, options);
 }

@@ -4,6 +4,13 @@ import { fileURLToPath } from 'node:url';
 /** The repository root: child processes run from here, so relative script paths resolve. */
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
+/**
+ * `node` arguments that run the `sagaflow` command from its TypeScript sources, as the
+ * repository's scripts and tests do; `packages/cli/bin/sagaflow.js` runs the compiled one a user
+ * installs (built by `npm run build`).
+ */
+export const sagaflowFromSources: readonly string[] = ['--import', 'tsx', 'packages/cli/src/main.ts'];
+
 /** A child process, its output collected line by line. */
 export interface Child {
   readonly process: ChildProcess;

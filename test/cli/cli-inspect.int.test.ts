@@ -15,7 +15,7 @@ import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import cliRepair, { type CliRepairInput } from '../fixtures/cli-sagas/cli-repair.saga.js';
 import { cliEnv, sagaflow, sagaflowJson, stderrLines } from '../support/cli.js';
 import { freePort } from '../support/nats-server.js';
-import { spawnNode } from '../support/processes.js';
+import { sagaflowFromSources, spawnNode } from '../support/processes.js';
 
 const registry = createRegistry([cliRepair]);
 const day = 86_400_000;
@@ -367,8 +367,8 @@ describe('sagaflow stats', () => {
 
 describe('sagaflow watch', () => {
   it('prints one line per status change from the current end of the store until SIGINT, then exits 0', async () => {
-    const watch = spawnNode(['packages/cli/bin/sagaflow.js', 'watch', ...store, '--json', '--poll-ms', '50'], cliEnv());
-    const filtered = spawnNode(['packages/cli/bin/sagaflow.js', 'watch', ...store, '--saga', 'order-fulfilment', '--poll-ms', '50'], cliEnv());
+    const watch = spawnNode([...sagaflowFromSources, 'watch', ...store, '--json', '--poll-ms', '50'], cliEnv());
+    const filtered = spawnNode([...sagaflowFromSources, 'watch', ...store, '--saga', 'order-fulfilment', '--poll-ms', '50'], cliEnv());
     const ready = (child: typeof watch) =>
       new Promise<void>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`watch not ready: ${child.stderr.join('')}`)), 20_000);

@@ -14,7 +14,7 @@ import { connectNats, naming, putDeadLetter } from '@sagaflow/nats';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import type { CliRepairInput } from '../fixtures/cli-sagas/cli-repair.saga.js';
 import { jsonOf, sagaflow, sagaflowJson, stderrLines } from '../support/cli.js';
-import { spawnNode, spawnTs, stopChild, type Child } from '../support/processes.js';
+import { sagaflowFromSources, spawnNode, spawnTs, stopChild, type Child } from '../support/processes.js';
 
 const natsUrl = inject('natsUrl');
 const dir = mkdtempSync(join(tmpdir(), 'sagaflow-cli-e2e-'));
@@ -93,7 +93,7 @@ async function waitFor(id: string, status: SagaStatus): Promise<void> {
 
 beforeAll(async () => {
   mkdirSync(flags);
-  engine = spawnNode(['packages/cli/bin/sagaflow.js', 'run', ...global, '--ack-wait-ms', '2000']);
+  engine = spawnNode([...sagaflowFromSources, 'run', ...global, '--ack-wait-ms', '2000']);
   worker = spawnTs('test/support/cli-worker.ts', ['--flags', flags, '--namespace', namespace, '--nats', natsUrl]);
   await Promise.all([engine.waitFor(/engine ready/u, 30_000), worker.waitFor(/^worker ready$/u, 30_000)]);
   connection = await connectNats({ url: natsUrl, name: 'cli-e2e' });

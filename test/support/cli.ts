@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { sagaflowFromSources } from './processes.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -16,9 +17,9 @@ export function cliEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   return { ...env, ...extra };
 }
 
-/** Runs `node packages/cli/bin/sagaflow.js ...args` from the repository root, as an operator would. */
+/** Runs the `sagaflow` command (from its sources) with `args` from the repository root, as an operator would. */
 export function sagaflow(args: readonly string[], env: NodeJS.ProcessEnv = cliEnv()): Promise<CliResult> {
-  return runNode(['packages/cli/bin/sagaflow.js', ...args], env);
+  return runNode([...sagaflowFromSources, ...args], env);
 }
 
 /** Runs `node ...args` from the repository root to its exit (30 s at most), with all it printed. */

@@ -1,2 +1,2 @@
 /** Child processes for the tests: shared with the demo, which starts the same processes. */
-export { spawnNode, spawnTs, stopChild, type Child } from '../../examples/demo/processes.js';
+export { sagaflowFromSources, spawnNode, spawnTs, stopChild, type Child } from '../../examples/demo/processes.js';

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// Saga files and Sagaflow's own packages are TypeScript: load them through tsx.
-import { register } from 'tsx/esm/api';
+// The sagaflow command, as compiled JavaScript. With --verbose, stack traces point into the
+// TypeScript sources (the source maps carry them); otherwise no source map is read.
+import process from 'node:process';
 
-register();
-await import('../src/main.ts');
+if (process.argv.includes('--verbose')) process.setSourceMapsEnabled(true);
+await import('../dist/main.js');

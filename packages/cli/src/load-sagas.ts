@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createRegistry, type AnySagaDefinition, type SagaRegistry } from '@sagaflow/core';
 import { OperationError } from './cli-error.js';
+import { enableTypeScript, isTypeScript } from './typescript-sagas.js';
 
 const isDefinition = (value: unknown): value is AnySagaDefinition =>
   typeof value === 'object' &&
@@ -13,8 +14,9 @@ const isDefinition = (value: unknown): value is AnySagaDefinition =>
   typeof (value as AnySagaDefinition).machine === 'object';
 
 /**
- * Loads every `*.saga.ts` / `*.saga.js` file of a directory; each must export its definition as
- * `default` (and may export older versions as `previousVersions`, an array).
+ * Loads every `*.saga.ts` / `*.saga.js` file of a directory (also `.mts`, `.mjs`); each must
+ * export its definition as `default` (and may export older versions as `previousVersions`, an
+ * array). TypeScript files load through tsx (see typescript-sagas.ts); JavaScript ones as they are.
  */
 export async function loadSagas(directory: string): Promise<SagaRegistry> {
   const dir = resolve(directory);
@@ -25,7 +27,8 @@ export async function loadSagas(directory: string): Promise<SagaRegistry> {
   } catch (error) {
     throw new OperationError(`Cannot read sagas from ${dir}: ${error instanceof Error ? error.message : String(error)} (use --sagas DIR)`);
   }
-  if (files.length === 0) throw new OperationError(`No saga files (*.saga.ts) in ${dir} (use --sagas DIR)`);
+  if (files.length === 0) throw new OperationError(`No saga files (*.saga.ts, *.saga.js) in ${dir} (use --sagas DIR)`);
+  if (files.some(isTypeScript)) await enableTypeScript(dir);
   const definitions: AnySagaDefinition[] = [];
   for (const file of files) {
     let module: { default?: unknown; previousVersions?: unknown };
