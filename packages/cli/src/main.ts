@@ -17,6 +17,7 @@ const commands: readonly { readonly name: string; readonly summary: string; read
   { name: 'skip', summary: 'mark a stuck compensation as done by hand and carry on', load: async () => (await import('./commands/skip.js')).skipCommand },
   { name: 'dlq', summary: 'dead letters: list, show, replay, drop', load: async () => (await import('./commands/dlq.js')).dlqCommand },
   { name: 'ping', summary: 'whether an engine runs in the namespace (exit 0) or not (exit 1): a health check', load: async () => (await import('./commands/ping.js')).pingCommand },
+  { name: 'init', summary: 'create a new project: a saga, a worker with its barrier, docker-compose.yml with NATS', load: async () => (await import('./commands/init.js')).initCommand },
   { name: 'start', summary: 'start a saga instance (a start request over NATS)', load: async () => (await import('./commands/start.js')).startCommand },
   {
     name: 'run',
@@ -39,7 +40,7 @@ Dead letters (NATS):
 ${section(['dlq'])}
 
 Run:
-${section(['start', 'run', 'ping'])}
+${section(['init', 'start', 'run', 'ping'])}
 
 Run "sagaflow COMMAND --help" for a command's options and examples; docs/cli.md has them all.
 Exit codes: 0 ok, 1 operation refused or failed, 2 usage error.`;
