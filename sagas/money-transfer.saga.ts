@@ -1,5 +1,4 @@
-import * as t from 'io-ts';
-import { saga } from '@sagaflow/core';
+import { saga, t } from 'sagaflow';
 
 /**
  * Move money from an account at the source bank to an account at the destination bank. The saga

@@ -1,5 +1,4 @@
-import * as t from 'io-ts';
-import { saga } from '@sagaflow/core';
+import { saga, t } from 'sagaflow';
 
 /** Reserve stock, charge the card, ship; release and refund when a later step fails. */
 const OrderInput = t.type({

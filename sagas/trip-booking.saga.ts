@@ -1,5 +1,4 @@
-import * as t from 'io-ts';
-import { saga } from '@sagaflow/core';
+import { saga, t } from 'sagaflow';
 
 /**
  * Book a flight, a hotel and a car at once, then charge the traveller. If any booking fails, the

@@ -20,17 +20,13 @@ import type * as OrderSaga from '../sagas/order-fulfilment.saga.js';
 import { connectNats, createNatsTransport, naming } from '@sagaflow/nats';
 import { createWorker } from '@sagaflow/worker';
 import { isRunning, spawnTs, stopChild, type Child } from '../examples/demo/processes.js';
+import { codeBlocks, readmeSection } from './support/readme.js';
 
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
-const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
 
 /** The ```ts blocks of the README section titled `title`, each with the path its first line names. */
 function snippets(title: string): { path: string; code: string }[] {
-  const start = readme.indexOf(`\n## ${title}\n`);
-  if (start < 0) throw new Error(`README has no section "## ${title}"`);
-  const end = readme.indexOf('\n## ', start + 1);
-  const section = readme.slice(start, end < 0 ? undefined : end);
-  return [...section.matchAll(/```ts\n([\s\S]*?)```/gu)].map(([, code = '']) => {
+  return codeBlocks(readmeSection(title), 'ts').map((code) => {
     const path = /^\/\/ (\S+\.ts)\n/u.exec(code)?.[1];
     if (path === undefined) throw new Error(`A ts snippet of "## ${title}" does not open with "// <file>.ts": ${code.slice(0, 80)}`);
     return { path, code };
@@ -106,8 +102,11 @@ describe('README walkthrough', () => {
 
     it('charges, declines and refunds as the saga snippet asks, each behind the barrier', async () => {
       const natsUrl = inject('natsUrl');
-      // What the reader runs: node --import tsx payment-worker.ts, in their project folder.
-      worker = spawnTs(join(dir, 'payment-worker.ts'), [], { cwd: dir, env: { ...process.env, NATS_URL: natsUrl, SAGAFLOW_NAMESPACE: namespace } });
+      // What the reader runs: node --import tsx payment-worker.ts, in their project folder; on the
+      // repository's sources (the root tsconfig.json's paths), as the tests run. test/install.e2e.test.ts
+      // runs it again in a project of its own, on the packages as published.
+      const env = { ...process.env, NATS_URL: natsUrl, SAGAFLOW_NAMESPACE: namespace, TSX_TSCONFIG_PATH: join(repoRoot, 'tsconfig.json') };
+      worker = spawnTs(join(dir, 'payment-worker.ts'), [], { cwd: dir, env });
 
       // The engine and the other services of the saga snippet, in this process.
       const sagaModule = (await import(pathToFileURL(join(dir, 'sagas/order-fulfilment.saga.ts')).href)) as typeof OrderSaga;

@@ -38,7 +38,12 @@ export function spawnTs(script: string, args: readonly string[], options: SpawnO
 
 /** Starts `node ...args` from the repository root (e.g. the `sagaflow` binary). */
 export function spawnNode(args: readonly string[], env: NodeJS.ProcessEnv = process.env, options: Omit<SpawnOptions, 'env'> = {}): Child {
-  const child = spawn(process.execPath, [...args], { cwd: options.cwd ?? repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env, detached: options.detached === true });
+  return spawnProgram(process.execPath, args, env, options);
+}
+
+/** Starts `program ...args` (from the repository root unless `options.cwd` says otherwise). */
+export function spawnProgram(program: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env, options: Omit<SpawnOptions, 'env'> = {}): Child {
+  const child = spawn(program, [...args], { cwd: options.cwd ?? repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env, detached: options.detached === true });
   const lines: string[] = [];
   const stderr: string[] = [];
   const listeners = new Set<(line: string) => void>();

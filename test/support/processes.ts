@@ -1,2 +1,2 @@
 /** Child processes for the tests: shared with the demo, which starts the same processes. */
-export { sagaflowFromSources, spawnNode, spawnTs, stopChild, type Child } from '../../examples/demo/processes.js';
+export { isRunning, repoRoot, sagaflowFromSources, spawnNode, spawnProgram, spawnTs, stopChild, type Child } from '../../examples/demo/processes.js';
