@@ -1,12 +1,19 @@
-# One image for the engine, the CLI and the example workers.
-# The full Node image carries python3/make/g++ for better-sqlite3's native build.
-FROM node:20.18.1-bookworm
+# One image for the engine, the CLI and the example workers, made of what a user installs: the
+# packages compiled and packed, installed in /app with production dependencies only, and the
+# example sagas and workers compiled to JavaScript (scripts/image-app.sh, which
+# test/install.e2e.test.ts runs too). Nothing in the image runs through TypeScript.
+
+# Build: the workspace with its dev dependencies (the full Node image carries python3, make and
+# g++ for better-sqlite3 where no prebuilt binary downloads).
+FROM node:20.18.1-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN npm ci && scripts/image-app.sh /app && npm cache clean --force
+
+# Run: the assembled /app on the slim image of the same Debian release.
+FROM node:20.18.1-bookworm-slim
+ENV NODE_ENV=production PATH=/app/node_modules/.bin:$PATH
 WORKDIR /app
-ENV NODE_ENV=production
-COPY package.json package-lock.json ./
-COPY packages packages
-COPY sagas sagas
-COPY examples examples
-RUN npm ci --omit=dev && npm cache clean --force
-ENTRYPOINT ["node", "packages/cli/bin/sagaflow.js"]
-CMD ["run"]
+COPY --from=build /app /app
+ENTRYPOINT ["sagaflow"]
+CMD ["run", "--sagas", "sagas"]

@@ -291,6 +291,36 @@ describe('README "Install in your project"', () => {
   });
 });
 
+describe('the Docker image', () => {
+  it('is assembled from the compiled packages with production dependencies only, and runs the order saga without tsx', async () => {
+    const dockerfile = readFileSync(join(repoRoot, 'Dockerfile'), 'utf8');
+    expect(dockerfile).toMatch(/^RUN npm ci && scripts\/image-app\.sh \/app\b/mu);
+    expect(dockerfile).toMatch(/^COPY --from=build \/app \/app$/mu);
+    const app = join(work, 'image-app');
+    // No local registry: every @sagaflow/* package must come from its tarball, as in the image build.
+    const { npm_config_registry: _registry, ...env } = userEnv({ SAGAFLOW_NAMESPACE: 'installimage' });
+    await ok(`scripts/image-app.sh ${app}`, repoRoot, env);
+
+    const installed = JSON.parse(await ok('npm ls --all --json', app, env)) as { dependencies?: Record<string, unknown> };
+    const names = JSON.stringify(installed);
+    for (const devOnly of ['"typescript"', '"vitest"', '"eslint"', '"verdaccio"', '"@changesets/cli"']) expect(names).not.toContain(devOnly);
+    const sources = (await ok(`find . -path ./node_modules -prune -o -name '*.ts' -print`, app, env)).trim();
+    expect(sources).toBe('');
+
+    const sagaflowBin = join(app, 'node_modules/.bin/sagaflow');
+    const engine = background(`${sagaflowBin} run --sagas sagas --store sqlite:${join(app, 'engine.db')}`, app, env);
+    await engine.waitFor(/engine ready: .*sagas money-transfer@1, order-fulfilment@1, trip-booking@1/u, 60_000);
+    const workers = ['inventory', 'payment', 'shipping'].map((service) =>
+      background(`node examples/order-fulfilment/worker.js --service ${service} --db ${join(app, `${service}.db`)}`, app, env),
+    );
+    for (const worker of workers) await worker.waitFor(/^worker ready$/u, 30_000);
+    await ok(`${sagaflowBin} start order-fulfilment --id image-1 --input @examples/order-fulfilment/order.json`, app, env);
+    await until(`${sagaflowBin} show image-1 --store sqlite:${join(app, 'engine.db')} --json`, /"status": "completed"/u, app, env, [engine, ...workers]);
+    expect(engine.lines.join('\n') + engine.stderr.join('')).not.toMatch(/tsx/u);
+    await Promise.all([engine, ...workers].map(stopGroup));
+  });
+});
+
 /** The inventory and shipping services of the README's saga, for the existing service to run beside its payment worker. */
 const otherServices = `import { connectNats, createWorker, natsSettingsFromEnv } from 'sagaflow';
 import orderFulfilment, { createShipment, reserveInventory } from './sagas/order-fulfilment.saga.js';

@@ -3,8 +3,9 @@
  *   --service NAME --db PATH [--namespace NS] [--nats URL]
  *   [--ack-wait-ms N] [--heartbeat-ms N] [--latency-ms N]   (redelivery, heartbeat and a slow service, for tests)
  * Opens the service's database, connects to NATS (`NATS_URL` and credentials from the environment,
- * `--nats` wins), registers the service's handlers, prints `worker ready` once consuming, and stops
- * cleanly on SIGINT/SIGTERM.
+ * `--nats` wins) on the namespace of `--namespace` or else `SAGAFLOW_NAMESPACE` (as `sagaflow run`
+ * does), registers the service's handlers, prints `worker ready` once consuming, and stops cleanly
+ * on SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
 import { StepFailure, type DispatchEffect, type SagaDefinition } from '@sagaflow/core';
@@ -51,10 +52,11 @@ export async function runWorkerProcess<I, S extends string>(spec: WorkerProcess<
 
   const services = spec.open(values.db, service);
   const connection = await connectNats({ ...natsSettingsFromEnv(), ...(values.nats === undefined ? {} : { url: values.nats }), name: `${spec.saga.name}-${service}` });
+  const namespace = values.namespace ?? (process.env.SAGAFLOW_NAMESPACE || undefined);
   const worker = createWorker({
     connection,
     saga: spec.saga,
-    ...(values.namespace === undefined ? {} : { namespace: values.namespace }),
+    ...(namespace === undefined ? {} : { namespace }),
     ...(ackWaitMs === undefined ? {} : { consumer: { ackWaitMs } }),
     ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
   });
