@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import * as E from 'fp-ts/lib/Either.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createRegistry, type EventStore, type ReplyOutcome, type SagaStatus } from '@sagaflow/core';
 import { createInProcessTransport, Engine, type Clock } from '@sagaflow/engine';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
@@ -449,8 +449,18 @@ describe('errors: one line, the right exit code', () => {
     for (const result of [noNats, retryNoNats, dlqNoNats]) expect(result).toEqual({ code: 1, stdout: '', stderr: `${refusedAt}\n` });
   });
 
+  it('a start request in a namespace no engine has run in is refused, saying how to create its streams', async () => {
+    const namespace = `nostreams${Date.now().toString(36)}`;
+    const result = await sagaflow(['start', 'cli-repair', '--input', JSON.stringify(input('k', 'ok')), '--sagas', 'test/fixtures/cli-sagas', '--nats', inject('natsUrl'), '--namespace', namespace]);
+    expect(result).toMatchObject({ code: 1, stdout: '' });
+    expect(stderrLines(result)).toEqual([
+      `sagaflow: No NATS stream stores start requests of namespace "${namespace}" (${namespace}.start.cli-repair): run the engine once in this namespace ` +
+        `(sagaflow run --namespace ${namespace}) to create its streams, or use the engine's namespace (or the server runs without JetStream: nats-server -js)`,
+    ]);
+  });
+
   it('every command has --help with examples; usage errors exit 2', async () => {
-    const names = ['list', 'show', 'watch', 'stats', 'retry', 'abort', 'resume', 'skip', 'dlq', 'start', 'run'];
+    const names = ['list', 'show', 'watch', 'stats', 'retry', 'abort', 'resume', 'skip', 'dlq', 'init', 'start', 'run'];
     const helps = await Promise.all(names.map((name) => sagaflow([name, '--help'])));
     helps.forEach((help, index) => {
       expect(help.code).toBe(0);

@@ -50,7 +50,7 @@ function line(command: { name: string; summary: string }): string {
 }
 
 /** Errors whose message is the whole story: no hint to use --verbose. */
-const knownTags = new Set(['NatsUnavailable', 'EventStoreUnavailable', 'NoEngine', 'StreamConflict', 'WrongExpectedRevision']);
+const knownTags = new Set(['NatsUnavailable', 'EventStoreUnavailable', 'NoEngine', 'StreamConflict', 'NoStartStream', 'WrongExpectedRevision']);
 const isKnown = (error: unknown): boolean =>
   error instanceof OperationError || (typeof error === 'object' && error !== null && knownTags.has(String((error as { _tag?: unknown })._tag)));
 

@@ -38,6 +38,7 @@ export {
 } from './check-back.js';
 export { ensureConsumer, ensureEngineConsumers, ensureOperationConsumer, ensureStream, ensureStreams, streamConfigs, StreamConflictError, type ConsumerSettings } from './topology.js';
 export {
+  NoStartStreamError,
   publishStartRequest,
   requestCancel,
   requestConfirm,

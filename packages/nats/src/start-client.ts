@@ -30,10 +30,39 @@ export function startMessage(names: Naming, request: StartRequest): StartMessage
  * the dedup id, so repeating a request (after a timeout, say) is stored once within the stream's
  * duplicate window, and the engine treats a later repeat as the no-op it is.
  * Rejects when the request was not stored, or when no acknowledgement came (then it may or may not be stored).
+ * @throws NoStartStreamError when no stream stores the namespace's start requests (nothing was stored).
  */
 export async function publishStartRequest(js: JetStreamClient, names: Naming, request: StartRequest, options: StartPublishOptions = {}): Promise<void> {
   const message = startMessage(names, request);
-  await js.publish(message.subject, message.data, { msgID: message.msgId, ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }) });
+  try {
+    await js.publish(message.subject, message.data, { msgID: message.msgId, ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }) });
+  } catch (error) {
+    // The server answers "no responders" when no stream listens on the subject; nats.js reads that as
+    // JetStream being off (its JetStreamNotEnabled, which the package does not export).
+    if (error instanceof Error && error.name === 'JetStreamNotEnabled') throw new NoStartStreamError(names.namespace, message.subject, error);
+    throw error;
+  }
+}
+
+/**
+ * No JetStream stream stores the namespace's start requests, so the request was not stored: the
+ * engine creates the namespace's streams when it first runs, so none has run in this namespace yet
+ * (or the namespace is not the engine's), or JetStream is off on the server.
+ */
+export class NoStartStreamError extends Error {
+  readonly _tag = 'NoStartStream';
+  constructor(
+    readonly namespace: string,
+    readonly subject: string,
+    cause: unknown,
+  ) {
+    super(
+      `No NATS stream stores start requests of namespace "${namespace}" (${subject}): run the engine once in this namespace ` +
+        `(sagaflow run --namespace ${namespace}) to create its streams, or use the engine's namespace (or the server runs without JetStream: nats-server -js)`,
+      { cause },
+    );
+    this.name = 'NoStartStreamError';
+  }
 }
 
 /**

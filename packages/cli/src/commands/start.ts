@@ -18,7 +18,8 @@ export const startCommand: Command = {
 Checks the input against the saga's codec (loaded from --sagas), then sends a start request to the
 engine over NATS (stored by JetStream; the instance id deduplicates, so repeating the command
 starts it once). Prints the instance id. The engine need not be running: it takes the request
-when it starts.
+when it starts. It must have run once in the namespace, though, to create the streams that store
+requests; until then the request is refused (exit 1).
 
 Options:
   --input JSON|@FILE  the saga input, inline JSON or @path/to/file.json
