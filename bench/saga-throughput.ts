@@ -4,14 +4,16 @@
  *
  *   - a `nats-server -js` on a free port with a temporary store directory and its monitoring endpoint, whose
  *     counters give the messages and bytes per saga of every run (or the server at NATS_URL, without them);
- *   - the engine, `sagaflow run --sagas bench/sagas` on a fresh SQLite store (or `--store URL`);
+ *   - the engine, `sagaflow run` on a fresh SQLite store (or `--store URL`), compiled as a team installs it
+ *     (and with `--only …,sagaflow-tsx` a second one run from its TypeScript sources through tsx; see
+ *     engine-build.ts);
  *   - one worker process (bench/worker.ts) serving the 5 operations of bench-order with in-memory bodies;
  *   - this process as the driver: it publishes start requests (`requestStart`, JetStream) and takes a
  *     saga's latency from the start call to its terminal status change on `<ns>.evt.bench-order.<status>`,
  *     which the engine publishes after the event that ends the instance is committed to the store.
  *
  * Beside it the transport baseline (bench/transport-baseline.ts: relay + echo processes, the same JetStream
- * round trips per saga with no engine) under the same driver, workloads and concurrency. Both are started
+ * round trips per saga with no engine) under the same driver, workloads and concurrency. All are started
  * first, then their runs alternate, so each Sagaflow run has a baseline run made under the same conditions.
  *
  * Options: `usage` below, printed by `npm run bench -- --help`.
@@ -25,8 +27,9 @@ import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, naming, pingEngine, requestStart } from '@sagaflow/nats';
 import { freePort, startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
-import { repoRoot, sagaflowFromSources, spawnNode, spawnTs, stopChild, type Child } from '../examples/demo/processes.js';
-import { procStatusMb, runSeries, type LoopCounters, type NatsTraffic, type Series, type StartSaga } from './harness.js';
+import { repoRoot, spawnNode, spawnTs, stopChild, type Child } from '../examples/demo/processes.js';
+import { engineCommand, prepareCompiledEngine, type EngineBuild } from './engine-build.js';
+import { median, procStatusMb, runSeries, type LoopCounters, type NatsTraffic, type RunResult, type Series, type StartSaga } from './harness.js';
 import { reportFailure, tearDown } from './teardown.js';
 import { StageWatch, type StageReport } from './saga-stages.js';
 import { benchOf, listOf, readOptions, refuse, wholeNumber } from './options.js';
@@ -48,7 +51,8 @@ npm run bench [-- OPTIONS]    the standard saga workload through Sagaflow and th
   --stages                   one more concurrency-1 run per workload, watched to split its latency by stage
   --store URL                the engine's store (default: a fresh SQLite file; esdb://host:2113?tls=false for EventStoreDB)
   --worker-concurrency N     the worker's command slots (default: the worker SDK's, 100)
-  --only sagaflow,baseline   which deployments to run
+  --only sagaflow,baseline   which deployments to run: sagaflow (the engine compiled, as installed),
+                             sagaflow-tsx (the engine from its TypeScript sources through tsx), baseline
   --cpu-prof DIR             CPU profiles of the engine and the worker, written to DIR
   --peers FILE,...           results of ../shared/peers run alongside, for the "vs best peer" column
   --quick                    smoke run: N=300, warm-up 50, 1 run, concurrency-1 N=50
@@ -98,7 +102,7 @@ const { values } = readOptions(bench, usage, () =>
     },
   }),
 );
-const deployments = ['sagaflow', 'baseline'] as const;
+const deployments = ['sagaflow', 'sagaflow-tsx', 'baseline'] as const;
 if (values.only.split(',').some((item) => Object.hasOwn(sideBenches, item.trim()))) {
   refuse(bench, `--only ${Object.keys(sideBenches).join('|')} runs a bench of its own and takes no other deployment; got "${values.only}"`);
 }
@@ -217,15 +221,17 @@ interface Deployment<Extra> {
   stop(): Promise<Extra & { peakRssMb: Record<string, number | null> }>;
 }
 
-/** The engine (`sagaflow run`, on the store under test) and the bench worker, on a namespace of their own. */
-async function deploySagaflow(natsUrl: string, pidOfNats: number | null): Promise<Deployment<{ store: string; journalMode: string | null }>> {
-  const namespace = `bench${Date.now().toString(36)}`;
-  const storePath = join(dir, 'sagaflow.db');
+/** The engine (`sagaflow run` of `build`, on the store under test) and the bench worker, on a namespace of their own. */
+async function deploySagaflow(natsUrl: string, pidOfNats: number | null, build: EngineBuild): Promise<Deployment<{ store: string; journalMode: string | null; engine: EngineBuild }>> {
+  const label = build === 'compiled' ? 'sagaflow' : 'sagaflow-tsx';
+  const namespace = `bench${build === 'compiled' ? '' : 'tsx'}${Date.now().toString(36)}`;
+  const storePath = join(dir, `${label}.db`);
   let store = settings.store ?? `sqlite:${storePath}`;
-  if (/^esdb/i.test(store) && !/[?&]listing=/i.test(store)) store += `${store.includes('?') ? '&' : '?'}listing=${encodeURIComponent(join(dir, 'listing.db'))}`;
+  if (/^esdb/i.test(store) && !/[?&]listing=/i.test(store)) store += `${store.includes('?') ? '&' : '?'}listing=${encodeURIComponent(join(dir, `${label}-listing.db`))}`;
   const prof = settings.cpuProfDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', settings.cpuProfDir];
+  const command = engineCommand(build);
   const engine = await started(
-    spawnNode([...prof, ...sagaflowFromSources, 'run', '--sagas', 'bench/sagas', '--store', store, '--nats', natsUrl, '--namespace', namespace]),
+    spawnNode([...prof, ...command.node, 'run', '--sagas', command.sagas, '--store', store, '--nats', natsUrl, '--namespace', namespace]),
     /engine ready/u,
   );
   const workerArgs = ['--nats', natsUrl, '--namespace', namespace, ...(settings.workerConcurrency === null ? [] : ['--concurrency', String(settings.workerConcurrency)])];
@@ -242,14 +248,14 @@ async function deploySagaflow(natsUrl: string, pidOfNats: number | null): Promis
     }
     await stopChild(worker);
     await stopChild(engine);
-    return { peakRssMb: peakRss, store: settings.store ?? 'sqlite:<temp dir>/sagaflow.db', journalMode };
+    return { peakRssMb: peakRss, store: settings.store ?? `sqlite:<temp dir>/${label}.db`, journalMode, engine: build };
   };
   // The engine reports its event loop's busy and idle time when pinged (`sagaflow ping`).
   const loops = async (connection: NatsConnection): Promise<LoopCounters> => {
     const { eventLoop } = await pingEngine(connection, naming(namespace));
     return eventLoop === undefined ? {} : { engine: eventLoop };
   };
-  return { label: 'sagaflow', namespace, pids, loops, stop };
+  return { label, namespace, pids, loops, stop };
 }
 
 /** The transport baseline: a relay in the engine's place and an echo in the worker's, on a namespace of their own. */
@@ -409,6 +415,37 @@ function seriesRows(label: string, phase: PhaseResult | null, c: 'c100' | 'c1'):
   });
 }
 
+/** The engine's CPU per saga of one run, in ms. */
+const engineMsPerSaga = (run: RunResult): number => (1000 * (run.procCpuS.engine ?? Number.NaN)) / run.n;
+const ms = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '?');
+
+/**
+ * The engine's CPU per saga compiled against through tsx (both deployments run), run by run: run r of one
+ * and run r of the other alternated, so each pair met the same machine.
+ */
+function engineBuildTable(compiled: PhaseResult | null, tsx: PhaseResult | null): string[] {
+  if (compiled === null || tsx === null) return [];
+  const rows = (['c100', 'c1'] as const).flatMap((c) =>
+    Object.entries(compiled[c] ?? {}).flatMap(([wl, series]) => {
+      const other = tsx[c]?.[wl];
+      if (other === undefined) return [];
+      const ours = series.runs.map(engineMsPerSaga);
+      const theirs = other.runs.map(engineMsPerSaga);
+      const ratios = ours.map((x, r) => x / (theirs[r] ?? Number.NaN)).filter(Number.isFinite);
+      return [
+        `| ${wl} | ${c === 'c100' ? settings.concurrency : 1} | ${ours.map(ms).join(', ')} | ${theirs.map(ms).join(', ')} | ${ms(median(ratios))} ` +
+          `| ${series.median.sagasPerS} / ${other.median.sagasPerS} |`,
+      ];
+    }),
+  );
+  return [
+    '| engine CPU per saga, compiled against through tsx | in flight | compiled, ms per run | through tsx, ms per run | compiled / tsx, median of the pairs | sagas/s, compiled / tsx (medians) |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+  ];
+}
+
 const natsVersion = (): string => {
   const out = spawnSync(process.env.NATS_SERVER_BIN ?? 'nats-server', ['--version'], { encoding: 'utf8' });
   return (out.stdout || out.stderr || '?').trim();
@@ -430,11 +467,19 @@ try {
   const machine = { ...machineFacts(), natsServer: natsVersion() };
   console.log(`machine: ${JSON.stringify(machine)}; nats ${natsUrl}${nats === null ? ' (NATS_URL)' : ` (own nats-server, JetStream in ${nats.storeDir})`}`);
   console.log(`settings: ${JSON.stringify(settings)}`);
-  const sagaflowDeployment = settings.phases.includes('sagaflow') ? await deploySagaflow(natsUrl, pidOfNats) : null;
+  if (settings.phases.includes('sagaflow')) {
+    console.log('building the compiled engine: tsc -b packages/cli, and the bench saga to dist/bench-sagas');
+    prepareCompiledEngine();
+  }
+  const sagaflowDeployment = settings.phases.includes('sagaflow') ? await deploySagaflow(natsUrl, pidOfNats, 'compiled') : null;
+  const tsxDeployment = settings.phases.includes('sagaflow-tsx') ? await deploySagaflow(natsUrl, pidOfNats, 'tsx') : null;
   const baselineDeployment = settings.phases.includes('baseline') ? await deployBaseline(natsUrl, pidOfNats) : null;
-  const measured = await measure(connection, natsUrl, [sagaflowDeployment, baselineDeployment].filter((each) => each !== null), traffic);
-  const sf = sagaflowDeployment === null ? null : { ...(await sagaflowDeployment.stop()), ...(measured.get('sagaflow') ?? { c100: {}, c1: null, c1Stages: null }) };
-  const base = baselineDeployment === null ? null : { ...(await baselineDeployment.stop()), ...(measured.get('baseline') ?? { c100: {}, c1: null, c1Stages: null }) };
+  const measured = await measure(connection, natsUrl, [sagaflowDeployment, tsxDeployment, baselineDeployment].filter((each) => each !== null), traffic);
+  const finished = async <E extends object>(deployment: Deployment<E> | null): Promise<(E & PhaseResult) | null> =>
+    deployment === null ? null : { ...(await deployment.stop()), ...(measured.get(deployment.label) ?? { c100: {}, c1: null, c1Stages: null }) };
+  const sf = await finished(sagaflowDeployment);
+  const sfTsx = await finished(tsxDeployment);
+  const base = await finished(baselineDeployment);
   await connection.close();
   const lines = targets(sf, base);
   const table = [
@@ -442,12 +487,15 @@ try {
     '| what | wl | in flight | N | wall s | sagas/s | p50 / p95 / p99 ms | CPU busy % (runs) | CPU s per process, median run (event loop busy) |',
     '|---|---|---|---|---|---|---|---|---|',
     ...seriesRows('Sagaflow', sf, 'c100'),
+    ...seriesRows('Sagaflow through tsx', sfTsx, 'c100'),
     ...seriesRows('transport baseline', base, 'c100'),
     ...seriesRows('Sagaflow', sf, 'c1'),
+    ...seriesRows('Sagaflow through tsx', sfTsx, 'c1'),
     ...seriesRows('transport baseline', base, 'c1'),
     '',
-    ...trafficTable([...trafficRows('Sagaflow', sf), ...trafficRows('transport baseline', base)]),
-    ...stageTable([...stageRows('Sagaflow', sf), ...stageRows('transport baseline', base)]),
+    ...engineBuildTable(sf, sfTsx),
+    ...trafficTable([...trafficRows('Sagaflow', sf), ...trafficRows('Sagaflow through tsx', sfTsx), ...trafficRows('transport baseline', base)]),
+    ...stageTable([...stageRows('Sagaflow', sf), ...stageRows('Sagaflow through tsx', sfTsx), ...stageRows('transport baseline', base)]),
     '| target | value | verdict | vs best peer (>1 = better) |',
     '|---|---|---|---|',
     ...lines.map((l) => `| ${l.target} | ${l.value === null ? '—' : `${Number(l.value.toFixed(1))}${l.unit}`} | ${l.verdict} | ${l.vsPeer} |`),
@@ -455,7 +503,7 @@ try {
     `load average at end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
   ].join('\n');
   console.log(table);
-  const out = writeResultsFile(values.out, '', { when: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine, settings, sagaflow: sf, baseline: base, peers, targets: lines, loadAvgAtEnd: loadavg() });
+  const out = writeResultsFile(values.out, '', { when: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine, settings, sagaflow: sf, sagaflowTsx: sfTsx, baseline: base, peers, targets: lines, loadAvgAtEnd: loadavg() });
   console.log(`wrote ${out}`);
 } catch (error) {
   exitCode = 1;

@@ -17,8 +17,8 @@ describe('npm run bench: bad options, and a missing nats-server, are refused wit
     [['--concurrency', '0'], 'bench: --concurrency takes a whole number of at least 1, not "0"'],
     [['--c1-n', '2.5'], 'bench: --c1-n takes a whole number of at least 0, not "2.5"'],
     [['--workloads', 'W1,W3'], 'bench: --workloads takes a comma-separated list of W1, W2; got "W1,W3"'],
-    [['--only', 'sagaflw'], 'bench: --only takes a comma-separated list of sagaflow, baseline; got "sagaflw"'],
-    [['--only', 'toString'], 'bench: --only takes a comma-separated list of sagaflow, baseline; got "toString"'],
+    [['--only', 'sagaflw'], 'bench: --only takes a comma-separated list of sagaflow, sagaflow-tsx, baseline; got "sagaflw"'],
+    [['--only', 'toString'], 'bench: --only takes a comma-separated list of sagaflow, sagaflow-tsx, baseline; got "toString"'],
     [['--only', 'sagaflow,scale'], 'bench: --only list|scale|decision|append runs a bench of its own and takes no other deployment; got "sagaflow,scale"'],
     [['--stages', '--c1-n', '0'], 'bench: --stages watches one more concurrency-1 run per workload; it needs --c1-n above 0'],
   ])('%j: one line, exit code 2, no results file', async (args, message) => {

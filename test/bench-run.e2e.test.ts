@@ -26,7 +26,8 @@ interface RunLine {
   readonly wrong: number;
 }
 interface Results {
-  readonly sagaflow: { store: string; journalMode: string | null; c100: Record<string, { runs: RunLine[] }>; c1: Record<string, { runs: RunLine[] }> };
+  readonly sagaflow: { store: string; journalMode: string | null; engine: string; c100: Record<string, { runs: RunLine[] }>; c1: Record<string, { runs: RunLine[] }> };
+  readonly sagaflowTsx: { engine: string; c100: Record<string, { runs: RunLine[] }>; c1: Record<string, { runs: RunLine[] }> } | null;
   readonly baseline: { c100: Record<string, { runs: RunLine[] }> } | null;
   readonly targets: readonly unknown[];
 }
@@ -54,11 +55,16 @@ const allSettled = (series: Record<string, { runs: RunLine[] }>, n: number): voi
 };
 
 describe('npm run bench, small runs', () => {
-  it('on the default SQLite store, next to the transport baseline: every saga ends as its workload says, nothing is left behind', async () => {
-    const { results, tmp, stdout } = await bench([]);
+  it('on the default SQLite store, compiled and through tsx, next to the transport baseline: every saga ends as its workload says, nothing is left behind', async () => {
+    const { results, tmp, stdout } = await bench(['--only', 'sagaflow,sagaflow-tsx,baseline']);
     expect(results.sagaflow.journalMode).toBe('wal');
+    expect(results.sagaflow.engine).toBe('compiled');
     allSettled(results.sagaflow.c100, 20);
     allSettled(results.sagaflow.c1, 3);
+    expect(results.sagaflowTsx?.engine).toBe('tsx');
+    allSettled(results.sagaflowTsx?.c100 ?? {}, 20);
+    allSettled(results.sagaflowTsx?.c1 ?? {}, 3);
+    expect(stdout).toMatch(/^\| W1 \| 10 \| [\d.]+ \| [\d.]+ \| [\d.]+ \| [\d.]+ \/ [\d.]+ \|$/mu);
     expect(results.baseline).not.toBeNull();
     allSettled(results.baseline?.c100 ?? {}, 20);
     expect(results.targets.length).toBeGreaterThan(0);
@@ -70,6 +76,7 @@ describe('npm run bench, small runs', () => {
     server = await startEsdbTestServer();
     const { results, tmp } = await bench(['--only', 'sagaflow', '--store', server.url]);
     expect(results.sagaflow.store).toBe(server.url);
+    expect(results.sagaflowTsx).toBeNull();
     expect(results.sagaflow.journalMode).toBeNull();
     allSettled(results.sagaflow.c100, 20);
     allSettled(results.sagaflow.c1, 3);

@@ -1,0 +1,48 @@
+/**
+ * The two ways the bench runs the engine: `compiled`, as a team installs it (the CLI's `bin/sagaflow.js`
+ * on the packages' `dist/`, the bench saga compiled by tsc, no TypeScript loader in the process), and
+ * `tsx`, as the repository's scripts run it (`node --import tsx packages/cli/src/main.ts`, every module
+ * transpiled from its TypeScript source when loaded, the saga file too).
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { repoRoot, sagaflowFromSources } from '../examples/demo/processes.js';
+
+export type EngineBuild = 'compiled' | 'tsx';
+
+/** `node` arguments that run `sagaflow` and where its saga files are, for one build. */
+export interface EngineCommand {
+  readonly node: readonly string[];
+  readonly sagas: string;
+}
+
+const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
+const compiledSagas = join(repoRoot, 'dist', 'bench-sagas');
+
+/** Runs tsc with `args` from the repository root; throws with its output when it fails. */
+function runTsc(what: string, args: readonly string[]): void {
+  const ran = spawnSync(process.execPath, [tsc, ...args], { cwd: repoRoot, encoding: 'utf8' });
+  if (ran.status !== 0) throw new Error(`${what} failed (tsc ${args.join(' ')}):\n${ran.stdout}${ran.stderr}`);
+}
+
+/**
+ * Makes the compiled engine current: `tsc -b packages/cli` (the CLI and the packages it depends on; a
+ * no-op when dist/ is up to date) and the bench saga compiled to dist/bench-sagas, where its imports of
+ * `@sagaflow/*` resolve through node_modules to the packages' dist/ like a user's compiled saga.
+ */
+export function prepareCompiledEngine(): void {
+  runTsc('building the packages', ['-b', 'packages/cli']);
+  runTsc('compiling the bench saga', [
+    'bench/sagas/bench-order.saga.ts',
+    '--outDir', compiledSagas,
+    '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--lib', 'ES2023',
+    '--strict', '--skipLibCheck', '--types', 'node',
+  ]);
+}
+
+/** How to run `sagaflow` of `build` (after {@link prepareCompiledEngine} for `compiled`). */
+export function engineCommand(build: EngineBuild): EngineCommand {
+  return build === 'compiled'
+    ? { node: ['packages/cli/bin/sagaflow.js'], sagas: compiledSagas }
+    : { node: sagaflowFromSources, sagas: 'bench/sagas' };
+}
