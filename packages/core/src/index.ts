@@ -41,5 +41,7 @@ export { summaryOf } from './instance-state.js';
 export { decodeRecorded, decodeStream, encodeEvent } from './recorded.js';
 export { createMemoryEventStore, type MemoryEventStoreOptions } from './memory-event-store.js';
 export { checkAppendRequest, checkLimit } from './append-request.js';
-export type { CheckBackAnswer, DeadLetterNotice, Reply, ReplyVerdict, StartRequest, Transport, TransportHandlers } from './transport.js';
+export type { CheckBackAnswer, DeadLetterNotice, Intervention, Reply, ReplyVerdict, StartRequest, Transport, TransportHandlers } from './transport.js';
+export { NotOwnerError, type EngineMember, type PartitionedTransport, type PartitionLease, type PartitionLeases } from './cluster.js';
 export { isStepFailure, StepFailure, type StepFailureOptions } from './step-failure.js';
+export { checkPartitions, defaultPartitions, maxPartitions, partitionOf } from './partition.js';

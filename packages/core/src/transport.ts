@@ -1,6 +1,9 @@
+import type { Either } from 'fp-ts/lib/Either.js';
 import type { ReplyOutcome } from './decider.js';
 import type { CheckBackEffect, DispatchEffect } from './effects.js';
+import type { SagaError } from './errors.js';
 import type { InstanceSummary } from './event-store.js';
+import type { InterventionAction } from './saga-context.js';
 
 /** A worker's answer to a dispatched effect. */
 export interface Reply {
@@ -29,6 +32,15 @@ export type StartRequest =
   | { readonly kind: 'confirm'; readonly saga: string; readonly instanceId: string; readonly by?: string }
   | { readonly kind: 'cancel'; readonly saga: string; readonly instanceId: string; readonly by?: string; readonly reason?: string };
 
+/** An operator's intervention on an instance, as its engine receives it. */
+export interface Intervention {
+  readonly instanceId: string;
+  readonly action: InterventionAction;
+  readonly by: string;
+  readonly reason: string;
+  readonly step?: string;
+}
+
 /** The upstream's answer to a check-back; `null` when it did not answer. */
 export type CheckBackAnswer = 'committed' | 'rolledBack' | null;
 
@@ -41,6 +53,8 @@ export interface TransportHandlers {
   readonly deadLetter: (notice: DeadLetterNotice) => Promise<void>;
   /** Starts an instance; accepted also when it already exists (a repeated request), refused for bad input. */
   readonly start: (request: StartRequest) => Promise<ReplyVerdict>;
+  /** Records an operator's intervention (a transport that routes them to the instance's engine calls it). */
+  readonly intervene?: (intervention: Intervention) => Promise<Either<SagaError, InstanceSummary>>;
 }
 
 /** The transport port: how the engine reaches workers and hears back from them. */
