@@ -10,6 +10,10 @@ type Waiter = {
  * Groups appends of different instances into one store commit: while a commit is in progress,
  * the next appends queue up and go together in the following one. An append is acknowledged
  * only after its commit, so durability is unchanged; the cost of a commit is shared.
+ *
+ * With `fence`, each append is checked when its commit starts: one whose instance the engine no
+ * longer decides for (a partition lost while it queued) is refused with what `fence` throws
+ * (`NotOwnerError`) instead of being written.
  */
 export class AppendBatcher {
   private queue: Waiter[] = [];
@@ -17,6 +21,7 @@ export class AppendBatcher {
 
   constructor(
     private readonly store: EventStore,
+    private readonly fence?: (instanceId: string) => void,
     private readonly maxBatch = 500,
   ) {}
 
@@ -33,7 +38,8 @@ export class AppendBatcher {
 
   private async flush(): Promise<void> {
     while (this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch);
+      const batch = this.fenced(this.queue.splice(0, this.maxBatch));
+      if (batch.length === 0) continue;
       try {
         const results = await this.store.appendMany(batch.map((waiter) => waiter.request));
         batch.forEach((waiter, index) => {
@@ -46,5 +52,20 @@ export class AppendBatcher {
       }
     }
     this.flushing = false;
+  }
+
+  /** The waiters whose append passes the fence; the others are refused with the fence's error. */
+  private fenced(batch: Waiter[]): Waiter[] {
+    const { fence } = this;
+    if (fence === undefined) return batch;
+    return batch.filter((waiter) => {
+      try {
+        fence(waiter.request.instanceId);
+        return true;
+      } catch (error) {
+        waiter.reject(error);
+        return false;
+      }
+    });
   }
 }

@@ -25,6 +25,9 @@ import {
   type SagaError,
   type SagaInput,
   type SagaRegistry,
+  type Intervention,
+  type TransportHandlers,
+  NotOwnerError,
 } from '@sagaflow/core';
 import { AppendBatcher } from './append-batcher.js';
 import { InstanceMailbox } from './instance-mailbox.js';
@@ -48,6 +51,19 @@ export interface EngineOptions {
   readonly maxConflictRetries?: number;
   /** Delay before a dispatch the transport refused is tried again (default 1000 ms). */
   readonly redispatchDelayMs?: number;
+  /**
+   * Which instances this engine may decide for, when it shares the namespace with other engines
+   * (default: every instance). Checked before each decision and again just before its append.
+   */
+  readonly ownership?: Ownership;
+}
+
+/** The partitions an engine holds, as far as deciding goes. */
+export interface Ownership {
+  /** The partition of an instance. */
+  partitionOf(instanceId: string): number;
+  /** Whether the engine holds the partition now (its lease is valid). */
+  holds(partition: number): boolean;
 }
 
 /** Counts of what recovery found and did. */
@@ -81,23 +97,74 @@ export class Engine {
   private readonly retryTimers = new Set<ReturnType<typeof setTimeout>>();
   private running = false;
   private conflicts = 0;
+  /** What the transport delivers to this engine. */
+  readonly handlers: TransportHandlers;
 
   constructor(private readonly options: EngineOptions) {
     this.clock = options.clock ?? systemClock;
     this.log = options.log ?? quietLog;
     this.timers = new TimerService(this.clock, (instanceId, timerId) => this.onTimer(instanceId, timerId));
-    this.appends = new AppendBatcher(options.store);
+    const { ownership } = options;
+    this.appends = new AppendBatcher(options.store, ownership === undefined ? undefined : (instanceId) => this.checkOwner(instanceId));
+    this.handlers = {
+      reply: (reply) => this.onReply(reply),
+      deadLetter: (notice) => this.onDeadLetter(notice),
+      start: (request) => this.onStartRequest(request),
+      intervene: (intervention) => this.onIntervention(intervention),
+    };
   }
 
   /** Starts listening for replies and resumes every unfinished instance. */
   async start(): Promise<RecoveryReport> {
     this.running = true;
-    await this.options.transport.listen({
-      reply: (reply) => this.onReply(reply),
-      deadLetter: (notice) => this.onDeadLetter(notice),
-      start: (request) => this.onStartRequest(request),
-    });
-    return this.recover();
+    await this.options.transport.listen(this.handlers);
+    return this.recover(() => true);
+  }
+
+  /**
+   * Starts the engine with no inputs and no instances: it shares the namespace with other engines, and
+   * {@link adopt}s the instances of each partition it comes to hold while its transport delivers that
+   * partition's inputs.
+   */
+  open(): void {
+    this.running = true;
+  }
+
+  /**
+   * Takes charge of the unfinished instances `belongs` selects (the partitions just acquired): loads
+   * them and carries out what each still waits for, as on a restart.
+   */
+  adopt(belongs: (instanceId: string) => boolean): Promise<RecoveryReport> {
+    return this.recover(belongs);
+  }
+
+  /**
+   * Lets go of the instances `belongs` selects (partitions handed over or lost): waits for the inputs
+   * being decided for them, then disarms their timers and forgets their state. Call it once the engine
+   * no longer {@link Ownership.holds} their partitions, so nothing new is decided for them meanwhile.
+   */
+  async release(belongs: (instanceId: string) => boolean): Promise<void> {
+    await this.mailbox.idleWhere(belongs);
+    this.timers.disarmWhere(belongs);
+    for (const instanceId of [...this.cache.keys()]) if (belongs(instanceId)) this.cache.delete(instanceId);
+  }
+
+  /** Durable timers armed now. */
+  get timersArmed(): number {
+    return this.timers.size;
+  }
+
+  /** Whether this engine decides for the instance now (always, without {@link EngineOptions.ownership}). */
+  owns(instanceId: string): boolean {
+    const { ownership } = this.options;
+    return ownership === undefined || ownership.holds(ownership.partitionOf(instanceId));
+  }
+
+  private checkOwner(instanceId: string): void {
+    const { ownership } = this.options;
+    if (ownership === undefined) return;
+    const partition = ownership.partitionOf(instanceId);
+    if (!ownership.holds(partition)) throw new NotOwnerError(instanceId, partition);
   }
 
   /** Stops timers and waits for inputs in progress; the store and transport stay open (their owner closes them). */
@@ -169,6 +236,9 @@ export class Engine {
     // the guess was wrong (a repeated start), the instance is loaded and the input decided again.
     let assumeNew = (input.type === 'start' || input.type === 'prepare') && !this.cache.has(instanceId);
     for (let lost = 0; ; ) {
+      // A partition lost meanwhile (its lease lapsed, or it was handed over) stops the decision here,
+      // and after a lost race too: the other writer may be the partition's new owner.
+      this.checkOwner(instanceId);
       const loaded = assumeNew ? E.right(null) : await this.load(instanceId);
       if (E.isLeft(loaded)) return loaded;
       const state = loaded.right;
@@ -251,6 +321,11 @@ export class Engine {
     });
   }
 
+  private onIntervention(intervention: Intervention): Promise<E.Either<SagaError, InstanceSummary>> {
+    const { instanceId, action, by, reason, step } = intervention;
+    return this.intervene(instanceId, action, by, reason, step);
+  }
+
   /** Records a reply. An unusable one is refused (the transport keeps it as a dead letter) and stops its instance. */
   private async onReply(reply: Reply): Promise<ReplyVerdict> {
     const result = await this.submit(reply.instanceId, { type: 'reply', effectId: reply.effectId, outcome: reply.outcome });
@@ -320,14 +395,16 @@ export class Engine {
         if (E.isLeft(result)) this.log.error(`timer ${timerId} of ${instanceId}: ${result.left.message}`);
       },
       (error: unknown) => {
+        // The partition was lost: its new owner arms the timer again from the log.
+        if (error instanceof NotOwnerError) return;
         this.log.error(`timer ${timerId} of ${instanceId} failed, re-arming: ${error instanceof Error ? error.message : String(error)}`);
         if (this.running) this.timers.arm(instanceId, timerId, this.clock.now() + (this.options.redispatchDelayMs ?? 1000));
       },
     );
   }
 
-  /** Loads every unfinished instance and carries out what it still waits for. */
-  private async recover(): Promise<RecoveryReport> {
+  /** Loads every unfinished instance `belongs` selects and carries out what it still waits for. */
+  private async recover(belongs: (instanceId: string) => boolean): Promise<RecoveryReport> {
     let instances = 0;
     let redispatched = 0;
     let timersArmed = 0;
@@ -340,7 +417,9 @@ export class Engine {
         ...(after === undefined ? {} : { after }),
       });
       for (const summary of page) {
+        if (!belongs(summary.instanceId)) continue;
         const loaded = await this.mailbox.run(summary.instanceId, async () => {
+          if (!this.owns(summary.instanceId)) return E.right(null);
           const state = await this.load(summary.instanceId);
           if (E.isRight(state) && state.right !== null && !isTerminal(state.right.status)) {
             this.cache.set(summary.instanceId, state.right);

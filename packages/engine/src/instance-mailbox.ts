@@ -19,6 +19,15 @@ export class InstanceMailbox {
     return result;
   }
 
+  /** Resolves when no work is queued for the instances `belongs` selects. */
+  async idleWhere(belongs: (instanceId: string) => boolean): Promise<void> {
+    for (;;) {
+      const tails = [...this.tails].filter(([instanceId]) => belongs(instanceId)).map(([, tail]) => tail);
+      if (tails.length === 0) return;
+      await Promise.all(tails);
+    }
+  }
+
   /** Resolves when no work is queued. */
   async idle(): Promise<void> {
     while (this.tails.size > 0) await Promise.all(this.tails.values());

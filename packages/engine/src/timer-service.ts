@@ -14,7 +14,7 @@ export const systemClock: Clock = { now: () => Date.now() };
  * on start the engine re-arms every timer its instances still wait for.
  */
 export class TimerService {
-  private readonly armed = new Map<string, ReturnType<typeof setTimeout>>();
+  private readonly armed = new Map<string, { readonly instanceId: string; readonly handle: ReturnType<typeof setTimeout> }>();
 
   constructor(
     private readonly clock: Clock,
@@ -33,13 +33,22 @@ export class TimerService {
       },
       Math.min(delay, maxDelayMs),
     );
-    this.armed.set(timerId, handle);
+    this.armed.set(timerId, { instanceId, handle });
   }
 
   disarm(timerId: string): void {
-    const handle = this.armed.get(timerId);
-    if (handle !== undefined) clearTimeout(handle);
+    const armed = this.armed.get(timerId);
+    if (armed !== undefined) clearTimeout(armed.handle);
     this.armed.delete(timerId);
+  }
+
+  /** Disarms the timers of the instances `belongs` selects (their partition went to another engine). */
+  disarmWhere(belongs: (instanceId: string) => boolean): void {
+    for (const [timerId, { instanceId, handle }] of this.armed) {
+      if (!belongs(instanceId)) continue;
+      clearTimeout(handle);
+      this.armed.delete(timerId);
+    }
   }
 
   /** Number of armed timers. */
@@ -48,7 +57,7 @@ export class TimerService {
   }
 
   stop(): void {
-    for (const handle of this.armed.values()) clearTimeout(handle);
+    for (const { handle } of this.armed.values()) clearTimeout(handle);
     this.armed.clear();
   }
 }
