@@ -1,7 +1,8 @@
 /**
  * The transport baseline: the same JetStream round trips per saga as Sagaflow makes, with no engine
- * (no store, no decisions, no codecs). Same streams and consumers as a Sagaflow namespace
- * (`streamConfigs`, `ensureEngineConsumers`, `ensureOperationConsumer`), two processes as Sagaflow has:
+ * (no store, no decisions, no codecs). Same streams, subjects and consumers as a Sagaflow namespace
+ * (`ensureStreams`, a reply and a start consumer per partition as `renewPartitionConsumers` makes them for
+ * the engine holding every partition, `ensureOperationConsumer`), two processes as Sagaflow has:
  *
  *   --role relay   stands in for the engine: consumes start requests and replies; on a start it announces
  *                  `running` and publishes the first command; on each reply it publishes the next command
@@ -18,7 +19,8 @@
  */
 import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
-import { connectNats, ensureEngineConsumers, ensureOperationConsumer, ensureStreams, naming, streamPublisher } from '@sagaflow/nats';
+import { partitionOf } from '@sagaflow/core';
+import { connectNats, ensureOperationConsumer, ensureStreams, naming, renewPartitionConsumers, streamPublisher } from '@sagaflow/nats';
 import { stopRequested } from '../examples/shared/stop-signal.js';
 
 const { values } = parseArgs({ options: { role: { type: 'string' }, nats: { type: 'string' }, namespace: { type: 'string' } } });
@@ -32,7 +34,7 @@ const js = jetstream(connection);
 // baseline stays the practical limit of the transport rather than of one client API.
 const publisher = streamPublisher(connection);
 const jsm = await jetstreamManager(connection);
-await ensureStreams(jsm, names);
+const { partitions } = await ensureStreams(jsm, names);
 const happy = ['reserveInventory', 'chargePayment', 'createShipment'];
 const failing = ['reserveInventory', 'chargePayment', 'createShipment', 'refundPayment', 'releaseInventory'];
 const operations = failing;
@@ -66,14 +68,13 @@ const dispatch = (work: Work): void => {
 };
 
 if (role === 'relay') {
-  await ensureEngineConsumers(jsm, names);
-  await consume(names.streams.starts, names.startConsumer, (msg) => {
+  const onStart = (msg: JsMsg): void => {
     const start = msg.json<{ instanceId: string; input: { failShipment: boolean } }>();
     announce(start.instanceId, 'running');
     dispatch({ instanceId: start.instanceId, fail: start.input.failShipment, index: 0 });
     publisher.send(() => msg.ack());
-  });
-  await consume(names.streams.replies, names.engineConsumer, (msg) => {
+  };
+  const onReply = (msg: JsMsg): void => {
     const reply = msg.json<Work>();
     const ops = reply.fail ? failing : happy;
     const next = reply.index + 1;
@@ -81,13 +82,18 @@ if (role === 'relay') {
     if (next < ops.length) dispatch({ ...reply, index: next });
     else announce(reply.instanceId, reply.fail ? 'compensated' : 'completed');
     publisher.send(() => msg.ack());
-  });
+  };
+  for (let partition = 0; partition < partitions; partition++) {
+    await renewPartitionConsumers(jsm, names, partition);
+    await consume(names.streams.replies, names.partitionReplyConsumer(partition), onReply);
+    await consume(names.streams.starts, names.partitionStartConsumer(partition), onStart);
+  }
 } else {
   for (const operation of operations) {
     const durable = await ensureOperationConsumer(jsm, names, saga, operation);
     await consume(names.streams.commands, durable, async (msg) => {
       const work = msg.json<Work>();
-      await publisher.publish(names.reply(saga), msg.data, { msgID: `${work.instanceId}/${operation}/1` });
+      await publisher.publish(names.reply(saga, partitionOf(work.instanceId, partitions)), msg.data, { msgID: `${work.instanceId}/${operation}/1` });
       publisher.send(() => msg.ack());
     }, 100);
   }

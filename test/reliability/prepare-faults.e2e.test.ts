@@ -7,7 +7,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
 import { afterEach, beforeEach, describe, expect, it, inject } from 'vitest';
-import { connectNats } from '@sagaflow/nats';
+import { connectNats, readNamespaceConfig } from '@sagaflow/nats';
 import { openAccount, serveBankCheckBacks, transferMoney } from './support/bank.js';
 import { startProxy, type NetworkFault } from './support/tcp-proxy.js';
 import { sleep, World } from './support/world.js';
@@ -25,6 +25,8 @@ beforeEach(async () => {
   const target = new URL(world.natsUrl);
   proxy = await startProxy({ host: target.hostname, port: Number(target.port) });
   proxied = await connectNats({ url: proxy.url, name: 'bank-through-proxy' });
+  // As a service does when it starts: the namespace's partition count is read once, before any fault.
+  await readNamespaceConfig(jetstream(proxied), world.names);
   world.onClose(async () => {
     await proxied.close();
     await proxy.close();

@@ -16,6 +16,11 @@ const commands: readonly { readonly name: string; readonly summary: string; read
   { name: 'resume', summary: 'send again the commands and timers an instance waits for', load: async () => (await import('./commands/resume.js')).resumeCommand },
   { name: 'skip', summary: 'mark a stuck compensation as done by hand and carry on', load: async () => (await import('./commands/skip.js')).skipCommand },
   { name: 'dlq', summary: 'dead letters: list, show, replay, drop', load: async () => (await import('./commands/dlq.js')).dlqCommand },
+  {
+    name: 'cluster',
+    summary: 'the engines sharing the namespace: their partitions, lease ages, instances in memory and lag',
+    load: async () => (await import('./commands/cluster.js')).clusterCommand,
+  },
   { name: 'ping', summary: 'whether an engine runs in the namespace (exit 0) or not (exit 1): a health check', load: async () => (await import('./commands/ping.js')).pingCommand },
   { name: 'init', summary: 'create a new project: a saga, a worker with its barrier, docker-compose.yml with NATS', load: async () => (await import('./commands/init.js')).initCommand },
   { name: 'start', summary: 'start a saga instance (a start request over NATS)', load: async () => (await import('./commands/start.js')).startCommand },
@@ -40,7 +45,7 @@ Dead letters (NATS):
 ${section(['dlq'])}
 
 Run:
-${section(['init', 'start', 'run', 'ping'])}
+${section(['init', 'start', 'run', 'ping', 'cluster'])}
 
 Run "sagaflow COMMAND --help" for a command's options and examples; docs/cli.md has them all.
 Exit codes: 0 ok, 1 operation refused or failed, 2 usage error.`;
@@ -50,7 +55,7 @@ function line(command: { name: string; summary: string }): string {
 }
 
 /** Errors whose message is the whole story: no hint to use --verbose. */
-const knownTags = new Set(['NatsUnavailable', 'EventStoreUnavailable', 'NoEngine', 'StreamConflict', 'NoStartStream', 'WrongExpectedRevision']);
+const knownTags = new Set(['NatsUnavailable', 'EventStoreUnavailable', 'NoEngine', 'StreamConflict', 'NoStartStream', 'NamespaceConfig', 'NoOwner', 'WrongExpectedRevision']);
 const isKnown = (error: unknown): boolean =>
   error instanceof OperationError || (typeof error === 'object' && error !== null && knownTags.has(String((error as { _tag?: unknown })._tag)));
 

@@ -148,6 +148,7 @@ export class ClusterMember implements Ownership {
     const view = { me: this.id, members: members.map((member) => member.id), partitions: leases.partitions, owners: new Map([...owners].map(([p, lease]) => [p, lease.owner])) };
     const plan = planPartitions(view);
     for (const partition of plan.release) await this.handOver(partition);
+    if (plan.release.length > 0) this.log.info(`handed partition(s) ${[...plan.release].sort((a, b) => a - b).join(', ')} over to the ${members.length - 1} other engine(s); holds ${this.partitions.length}`);
     const taken: number[] = [];
     // A lease the store still gives this engine but it no longer counts as held (it lapsed here first): renewing it takes it back.
     for (const [partition, lease] of owners) {

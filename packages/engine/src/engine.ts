@@ -266,6 +266,7 @@ export class Engine {
       if (result instanceof WrongExpectedRevisionError) {
         this.cache.delete(instanceId);
         this.conflicts++;
+        this.log.warn(`append refused for an expected revision: ${result.message}; deciding again on what the store holds`);
         if (lost++ >= maxRetries) throw result;
         continue;
       }

@@ -1,7 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { errors, type NatsConnection, type Subscription } from '@nats-io/transport-node';
-import { decodeWith, formatProblems, interventionActions, type InstanceSummary, type InterventionAction, type SagaError } from '@sagaflow/core';
+import { decodeWith, formatProblems, interventionActions, type InstanceSummary, type InterventionAction } from '@sagaflow/core';
 import type { Naming } from './naming.js';
 import { parseJson } from './protocol.js';
 
@@ -49,11 +49,14 @@ export interface EngineStatus {
   readonly instancesInMemory: number;
   /** Absent from engines of an earlier Sagaflow. */
   readonly eventLoop?: EventLoopCounters;
+  /** The engine's id among the namespace's engines, and the partitions it holds (absent from engines of an earlier Sagaflow). */
+  readonly engine?: { readonly id: string; readonly partitions: readonly number[] };
 }
 
 /** What a running engine offers operators. */
 export interface ControlHandlers {
-  intervene(request: InterventionRequest): Promise<E.Either<SagaError, InstanceSummary>>;
+  /** Records an intervention (through the engine owning the instance's partition), answering with its outcome. */
+  intervene(request: InterventionRequest): Promise<InterventionAnswer>;
   status(): EngineStatus;
 }
 
@@ -98,10 +101,10 @@ async function answerIntervention(data: Uint8Array, handlers: ControlHandlers): 
   const request = decodeWith(InterventionRequest, json.right);
   if (E.isLeft(request)) return { ok: false, error: { tag: 'BadRequest', message: `invalid intervention request: ${formatProblems(request.left)}` } };
   try {
-    const result = await handlers.intervene(request.right);
-    return E.isRight(result) ? { ok: true, summary: result.right } : { ok: false, error: { tag: result.left._tag, message: result.left.message } };
+    return await handlers.intervene(request.right);
   } catch (error) {
-    return { ok: false, error: { tag: 'EngineError', message: error instanceof Error ? error.message : String(error) } };
+    const tag = (error as { _tag?: unknown } | null)?._tag;
+    return { ok: false, error: { tag: typeof tag === 'string' ? tag : 'EngineError', message: error instanceof Error ? error.message : String(error) } };
   }
 }
 

@@ -36,7 +36,30 @@ export {
   decodeCheckBackReply,
   decodeCheckBackRequest,
 } from './check-back.js';
-export { ensureConsumer, ensureEngineConsumers, ensureOperationConsumer, ensureStream, ensureStreams, streamConfigs, StreamConflictError, type ConsumerSettings } from './topology.js';
+export {
+  ensureConsumer,
+  ensureOperationConsumer,
+  ensureSharedConsumers,
+  ensureStream,
+  ensureStreams,
+  renewPartitionConsumers,
+  retireWholeNamespaceConsumers,
+  streamConfigs,
+  StreamConflictError,
+  type ConsumerSettings,
+} from './topology.js';
+export {
+  defaultLeaseTtlMs,
+  ensureNamespaceConfig,
+  minLeaseTtlMs,
+  NamespaceConfigError,
+  readNamespaceConfig,
+  type NamespaceConfig,
+  type NamespaceSettings,
+} from './namespace-config.js';
+export { checkEngineId, openPartitionLeases } from './partition-leases.js';
+export { readClusterView, type ClusterView, type EngineView, type PartitionView } from './cluster-view.js';
+export { askOwner, NoOwnerError, OwnerRequest, serveOwnerRequests, type OwnerAnswer, type OwnerHandlers } from './owner-requests.js';
 export {
   NoStartStreamError,
   publishStartRequest,

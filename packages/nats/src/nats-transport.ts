@@ -1,13 +1,25 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import type { NatsConnection } from '@nats-io/transport-node';
-import type { CheckBackEffect, DispatchEffect, InstanceSummary, Transport, TransportHandlers } from '@sagaflow/core';
+import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import {
+  partitionOf,
+  type CheckBackEffect,
+  type DeadLetterNotice,
+  type DispatchEffect,
+  type InstanceSummary,
+  type Intervention,
+  type PartitionedTransport,
+  type TransportHandlers,
+} from '@sagaflow/core';
 import { askCheckBack } from './check-back.js';
+import type { InterventionAnswer } from './control.js';
 import { deadLetterMessage, putDeadLetter } from './dead-letters.js';
+import type { NamespaceConfig } from './namespace-config.js';
 import { naming, type Naming } from './naming.js';
+import { askOwner, serveOwnerRequests, type OwnerAnswer } from './owner-requests.js';
 import { commandBody, commandHeaders, decodeReply, decodeStart, header, parseJson, startRequestOf, type CommandHeaderForm } from './protocol.js';
 import { streamPublisher } from './stream-publisher.js';
-import { ensureEngineConsumers, ensureStreams, type ConsumerSettings } from './topology.js';
+import { ensureSharedConsumers, ensureStreams, renewPartitionConsumers, retireWholeNamespaceConsumers, type ConsumerSettings } from './topology.js';
 
 /** Options of the engine's NATS transport. */
 export interface NatsTransportOptions {
@@ -15,8 +27,12 @@ export interface NatsTransportOptions {
   /** Subject and stream namespace (default `sagaflow`). */
   readonly namespace?: string;
   readonly consumer?: ConsumerSettings;
-  /** Replicas of each stream in a NATS cluster (1, 3 or 5; default 1). */
+  /** Replicas of each stream and bucket in a NATS cluster (1, 3 or 5; default 1). */
   readonly streamReplicas?: number;
+  /** Partitions of the namespace, when this engine creates it (default 32); an existing namespace keeps its own. */
+  readonly partitions?: number;
+  /** Lease TTL of the namespace, when this engine creates it (default 10 s); an existing namespace keeps its own. */
+  readonly leaseTtlMs?: number;
   /** Where problems are reported (default: stderr). */
   readonly log?: (message: string) => void;
   /** Delay before a reply whose recording failed is redelivered (default 1000 ms). */
@@ -31,10 +47,28 @@ export interface NatsTransportOptions {
 }
 
 /** The engine's transport over JetStream, with the names it uses. */
-export interface NatsTransport extends Transport {
+export interface NatsTransport extends PartitionedTransport {
   readonly names: Naming;
   readonly js: JetStreamClient;
   readonly jsm: JetStreamManager;
+  /** The namespace's fixed settings. */
+  readonly config: NamespaceConfig;
+  /** The partitions this transport delivers now. */
+  readonly listening: readonly number[];
+  /**
+   * Records an operator's intervention through the engine owning the instance's partition: this
+   * engine's handlers when it holds the partition, the owner's (over NATS) otherwise.
+   * @throws NoOwnerError when no engine holds the partition.
+   */
+  intervene(intervention: Intervention): Promise<InterventionAnswer>;
+}
+
+/** What the transport runs for one partition while it delivers its inputs. */
+interface PartitionIntake {
+  readonly handlers: TransportHandlers;
+  readonly loops: ConsumerMessages[];
+  readonly inFlight: Set<Promise<void>>;
+  readonly owner: { stop(): Promise<void> };
 }
 
 /** A max-deliveries advisory, as the server publishes it. */
@@ -46,26 +80,36 @@ interface MaxDeliveriesAdvisory {
 }
 
 /**
- * Creates the streams and the engine's consumers (idempotently), then dispatches commands with
+ * Creates the streams and the namespace's settings (idempotently), then dispatches commands with
  * `Nats-Msg-Id` = effect id and consumes start requests (start, prepare, confirm, cancel) and
- * replies with explicit acks: each is acknowledged only once the engine has recorded it.
+ * replies by partition, with explicit acks: each is acknowledged only once the engine has recorded it.
  * Undecodable replies and messages past their delivery limit are moved to the dead letters; every
- * dead letter (also one a worker made) that names an effect is then recorded against its instance.
- * Check-backs are core NATS requests to the upstream on `<ns>.checkback.<saga>`.
+ * dead letter (also one a worker made) that names an effect is then recorded against its instance,
+ * by the engine owning its partition. Check-backs are core NATS requests to the upstream on
+ * `<ns>.checkback.<saga>`.
+ *
+ * An engine alone calls `listen` (every partition and the namespace-wide work); engines sharing the
+ * namespace call `listenPartition` for the partitions they hold, and one of them `listenShared`.
  */
 export async function createNatsTransport(options: NatsTransportOptions): Promise<NatsTransport> {
   const names = naming(options.namespace);
   const js = jetstream(options.connection);
   const jsm = await jetstreamManager(options.connection);
-  await ensureStreams(jsm, names, options.streamReplicas);
-  await ensureEngineConsumers(jsm, names, options.consumer);
+  const config = await ensureStreams(jsm, names, {
+    ...(options.streamReplicas === undefined ? {} : { replicas: options.streamReplicas }),
+    ...(options.partitions === undefined ? {} : { partitions: options.partitions }),
+    ...(options.leaseTtlMs === undefined ? {} : { leaseTtlMs: options.leaseTtlMs }),
+  });
+  await retireWholeNamespaceConsumers(jsm, names);
   const log = options.log ?? ((message: string) => process.stderr.write(`sagaflow nats: ${message}\n`));
   const retryDelayMs = options.retryDelayMs ?? 1000;
   const publisher = streamPublisher(options.connection);
-  const loops: ConsumerMessages[] = [];
-  const inFlight = new Set<Promise<void>>();
+  const partitions = new Map<number, PartitionIntake>();
+  /** The namespace-wide work, while this transport does it. */
+  let shared: { loops: ConsumerMessages[]; inFlight: Set<Promise<void>>; handlers: TransportHandlers } | null = null;
+  const partitionOfInstance = (instanceId: string): number => partitionOf(instanceId, config.partitions);
 
-  const track = (work: Promise<void>): void => {
+  const track = (inFlight: Set<Promise<void>>, work: Promise<void>): void => {
     inFlight.add(work);
     void work.finally(() => inFlight.delete(work));
   };
@@ -93,7 +137,8 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
 
   const onStart = async (msg: JsMsg, handlers: TransportHandlers): Promise<void> => {
     try {
-      const saga = msg.subject.slice(`${names.namespace}.start.`.length);
+      // `<ns>.start.<saga>.<partition>`: the saga is the token after `start`.
+      const saga = msg.subject.slice(`${names.namespace}.start.`.length).split('.')[0] ?? '';
       const request = decodeStart(msg.data);
       const verdict = E.isLeft(request)
         ? ({ accepted: false, reason: `undecodable start request: ${request.left}` } as const)
@@ -137,12 +182,21 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     }
   };
 
+  /** Records a dead letter against its instance, by the engine owning the instance's partition. */
+  const routeDeadLetter = async (notice: DeadLetterNotice): Promise<void> => {
+    const partition = partitionOfInstance(notice.instanceId);
+    const local = partitions.get(partition);
+    if (local !== undefined) return local.handlers.deadLetter(notice);
+    const answer = await askOwner(options.connection, names, partition, { kind: 'deadLetter', ...notice });
+    if (!answer.ok) throw new Error(`the owner of partition ${partition} did not record it: ${answer.error.message}`);
+  };
+
   /** Every dead letter that names an awaited effect stops its instance, whoever made the letter. */
-  const onDeadLetter = async (msg: JsMsg, handlers: TransportHandlers): Promise<void> => {
+  const onDeadLetter = async (msg: JsMsg): Promise<void> => {
     try {
       const target = msg.headers?.get(header.effect) ? commandTarget(msg.headers) : replyTarget(msg.data);
       const reason = msg.headers?.get(header.reason) || 'dead-lettered';
-      if (target !== null) await handlers.deadLetter({ ...target, reason });
+      if (target !== null) await routeDeadLetter({ ...target, reason });
       msg.ack();
     } catch (error) {
       log(`dead letter ${msg.seq} not recorded against its instance, redelivering: ${error instanceof Error ? error.message : String(error)}`);
@@ -150,13 +204,84 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     }
   };
 
-  const pump = async (stream: string, durable: string, handle: (msg: JsMsg) => Promise<void>): Promise<void> => {
+  /**
+   * Forwards a start request or reply published without a partition (by a client or worker of an
+   * earlier Sagaflow) to its partition's subject, then acknowledges it. The forward has a message id of
+   * its own (the original's is in the same stream's duplicate window) derived from the original's place
+   * in the stream, so a forward repeated after a crash is stored once.
+   */
+  const forwardUnrouted = async (msg: JsMsg, kind: 'start' | 'reply'): Promise<void> => {
+    try {
+      const saga = msg.subject.slice(`${names.namespace}.${kind}.`.length);
+      const decoded = kind === 'start' ? E.map((request: { instanceId: string }) => request.instanceId)(decodeStart(msg.data)) : E.map((reply: { instanceId: string }) => reply.instanceId)(decodeReply(msg.data));
+      if (E.isLeft(decoded)) {
+        await deadLetter(msg, `undecodable ${kind === 'start' ? 'start request' : 'reply'}: ${decoded.left}`);
+        msg.ack();
+        return;
+      }
+      const partition = partitionOfInstance(decoded.right);
+      const h = natsHeaders();
+      for (const [key, values] of msg.headers ?? []) if (key !== 'Nats-Msg-Id') for (const value of values) h.append(key, value);
+      const subject = kind === 'start' ? names.start(saga, partition) : names.reply(saga, partition);
+      await publisher.publish(subject, msg.data, { headers: h, msgID: `forward:${msg.info.stream}:${msg.seq}` });
+      acknowledge(msg);
+    } catch (error) {
+      log(`${kind} ${msg.seq} without a partition not forwarded, redelivering: ${error instanceof Error ? error.message : String(error)}`);
+      msg.nak(retryDelayMs);
+    }
+  };
+
+  const pump = async (stream: string, durable: string, loops: ConsumerMessages[], inFlight: Set<Promise<void>>, handle: (msg: JsMsg) => Promise<void>): Promise<void> => {
     const consumer = await js.consumers.get(stream, durable);
     const messages = await consumer.consume({ max_messages: 200 });
     loops.push(messages);
     void (async () => {
-      for await (const msg of messages) track(handle(msg));
+      for await (const msg of messages) track(inFlight, handle(msg));
     })();
+  };
+
+  const stopLoops = async (loops: ConsumerMessages[], inFlight: Set<Promise<void>>): Promise<void> => {
+    for (const messages of loops.splice(0)) await messages.close();
+    await Promise.allSettled([...inFlight]);
+  };
+
+  const listenPartition = async (partition: number, handlers: TransportHandlers): Promise<void> => {
+    if (partitions.has(partition)) return;
+    await renewPartitionConsumers(jsm, names, partition, options.consumer);
+    const loops: ConsumerMessages[] = [];
+    const inFlight = new Set<Promise<void>>();
+    const owner = serveOwnerRequests(options.connection, names, partition, {
+      deadLetter: (notice) => handlers.deadLetter(notice),
+      intervene: (intervention) => interveneHere(handlers, intervention),
+    });
+    partitions.set(partition, { handlers, loops, inFlight, owner });
+    await pump(names.streams.replies, names.partitionReplyConsumer(partition), loops, inFlight, (msg) => onReply(msg, handlers));
+    await pump(names.streams.starts, names.partitionStartConsumer(partition), loops, inFlight, (msg) => onStart(msg, handlers));
+  };
+
+  const unlistenPartition = async (partition: number): Promise<void> => {
+    const intake = partitions.get(partition);
+    if (intake === undefined) return;
+    partitions.delete(partition);
+    await intake.owner.stop();
+    await stopLoops(intake.loops, intake.inFlight);
+  };
+
+  const listenShared = async (handlers: TransportHandlers): Promise<void> => {
+    if (shared !== null) return;
+    await ensureSharedConsumers(jsm, names, options.consumer);
+    const work = { loops: [] as ConsumerMessages[], inFlight: new Set<Promise<void>>(), handlers };
+    shared = work;
+    await pump(names.streams.replies, names.unroutedReplyConsumer, work.loops, work.inFlight, (msg) => forwardUnrouted(msg, 'reply'));
+    await pump(names.streams.starts, names.unroutedStartConsumer, work.loops, work.inFlight, (msg) => forwardUnrouted(msg, 'start'));
+    await pump(names.streams.advisories, names.advisoryConsumer, work.loops, work.inFlight, onAdvisory);
+    await pump(names.streams.deadLetters, names.deadLetterConsumer, work.loops, work.inFlight, onDeadLetter);
+  };
+
+  const unlistenShared = async (): Promise<void> => {
+    const work = shared;
+    shared = null;
+    if (work !== null) await stopLoops(work.loops, work.inFlight);
   };
 
   return {
@@ -166,14 +291,28 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     async dispatch(effect: DispatchEffect) {
       await publisher.publish(names.command(effect.saga, effect.operation), commandBody(effect), {
         msgID: effect.id,
-        headers: commandHeaders(effect, names.reply(effect.saga), options.commandHeaders),
+        headers: commandHeaders(effect, names.reply(effect.saga, partitionOfInstance(effect.instanceId)), options.commandHeaders),
       });
     },
+    config,
+    partitions: config.partitions,
+    get listening() {
+      return [...partitions.keys()].sort((a, b) => a - b);
+    },
     async listen(handlers) {
-      await pump(names.streams.replies, names.engineConsumer, (msg) => onReply(msg, handlers));
-      await pump(names.streams.starts, names.startConsumer, (msg) => onStart(msg, handlers));
-      await pump(names.streams.advisories, names.advisoryConsumer, onAdvisory);
-      await pump(names.streams.deadLetters, names.deadLetterConsumer, (msg) => onDeadLetter(msg, handlers));
+      for (let partition = 0; partition < config.partitions; partition++) await listenPartition(partition, handlers);
+      await listenShared(handlers);
+    },
+    listenPartition,
+    unlistenPartition,
+    listenShared,
+    unlistenShared,
+    async intervene(intervention) {
+      const partition = partitionOfInstance(intervention.instanceId);
+      const local = partitions.get(partition);
+      const answer = local !== undefined ? await interveneHere(local.handlers, intervention) : await askOwner(options.connection, names, partition, { kind: 'intervene', ...intervention });
+      if (answer.ok && answer.summary === undefined) return { ok: false, error: { tag: 'EngineError', message: `the owner of partition ${partition} answered without the instance` } };
+      return answer as InterventionAnswer;
     },
     checkBack(effect: CheckBackEffect) {
       return askCheckBack(options.connection, names, effect, { timeoutMs: options.checkBackTimeoutMs ?? 5_000, log });
@@ -188,13 +327,20 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
       }
     },
     async close() {
-      for (const messages of loops.splice(0)) await messages.close();
-      await Promise.allSettled([...inFlight]);
+      for (const partition of [...partitions.keys()]) await unlistenPartition(partition);
+      await unlistenShared();
       // Make sure the server has seen the pulls end (or it may still hand them a message that then waits
       // out its ack wait) and the acknowledgements of the messages just handled.
       await publisher.flushed();
     },
   };
+}
+
+/** An intervention decided by these handlers, as the answer an operator gets. */
+async function interveneHere(handlers: TransportHandlers, intervention: Intervention): Promise<OwnerAnswer> {
+  if (handlers.intervene === undefined) return { ok: false, error: { tag: 'Unsupported', message: 'this engine takes no interventions' } };
+  const result = await handlers.intervene(intervention);
+  return E.isRight(result) ? { ok: true, summary: result.right } : { ok: false, error: { tag: result.left._tag, message: result.left.message } };
 }
 
 function commandTarget(h: { get(name: string): string } | undefined): { instanceId: string; effectId: string } | null {

@@ -70,11 +70,12 @@ export interface CommandEnvelope {
   readonly replyTo: string;
 }
 
-/** What a consumer of commands serves: the saga and operation of its subject, and the saga's reply subject. */
+/** What a consumer of commands serves: the saga and operation of its subject, and where the saga's replies go. */
 export interface CommandConsumer {
   readonly saga: string;
   readonly operation: string;
-  readonly replyTo: string;
+  /** The reply subject of an instance's commands (its partition's, in a namespace with partitions). */
+  readonly replyTo: (instanceId: string) => string;
 }
 
 /**
@@ -93,7 +94,7 @@ export function readCommandEnvelope(h: MsgHdrs | undefined, consumer: CommandCon
   const { step, kind, attempt } = parsed;
   return E.right({
     effect: { type: 'dispatch', id, key: effectKey(instanceId, step, kind), kind, saga: consumer.saga, instanceId, step, operation: consumer.operation, attempt },
-    replyTo: consumer.replyTo,
+    replyTo: consumer.replyTo(instanceId),
   });
 }
 

@@ -1,5 +1,6 @@
 import type { JetStreamClient } from '@nats-io/jetstream';
-import type { StartRequest } from '@sagaflow/core';
+import { partitionOf, type StartRequest } from '@sagaflow/core';
+import { readNamespaceConfig } from './namespace-config.js';
 import type { Naming } from './naming.js';
 import { startMsgId, startRequestBody } from './protocol.js';
 
@@ -18,22 +19,26 @@ export interface StartMessage {
 }
 
 /**
- * The message of a start request: `<ns>.start.<saga>`, body `{ kind, instanceId, input?, startAt?, by?, reason? }`.
+ * The message of a start request: `<ns>.start.<saga>.<partition>` (without a partition count, the
+ * subject without one, which the engine forwards), body `{ kind, instanceId, input?, startAt?, by?, reason? }`.
  * @throws TypeError for a saga name that is not a subject token, or a body JSON cannot hold.
  */
-export function startMessage(names: Naming, request: StartRequest): StartMessage {
-  return { subject: names.start(request.saga), data: startRequestBody(request), msgId: startMsgId(request) };
+export function startMessage(names: Naming, request: StartRequest, partitions?: number): StartMessage {
+  const subject = partitions === undefined ? names.start(request.saga) : names.start(request.saga, partitionOf(request.instanceId, partitions));
+  return { subject, data: startRequestBody(request), msgId: startMsgId(request) };
 }
 
 /**
- * Publishes a start request and resolves once JetStream has stored it. `<kind>:<instance id>` is
+ * Publishes a start request to its partition's subject (the namespace's partition count is read once
+ * per connection, within the same timeout) and resolves once JetStream has stored it. `<kind>:<instance id>` is
  * the dedup id, so repeating a request (after a timeout, say) is stored once within the stream's
  * duplicate window, and the engine treats a later repeat as the no-op it is.
  * Rejects when the request was not stored, or when no acknowledgement came (then it may or may not be stored).
  * @throws NoStartStreamError when no stream stores the namespace's start requests (nothing was stored).
  */
 export async function publishStartRequest(js: JetStreamClient, names: Naming, request: StartRequest, options: StartPublishOptions = {}): Promise<void> {
-  const message = startMessage(names, request);
+  const config = await readNamespaceConfig(js, names, options.timeoutMs);
+  const message = startMessage(names, request, config?.partitions);
   try {
     await js.publish(message.subject, message.data, { msgID: message.msgId, ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }) });
   } catch (error) {

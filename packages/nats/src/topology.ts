@@ -9,6 +9,7 @@ import {
   type StreamConfig,
 } from '@nats-io/jetstream';
 import { nanos } from '@nats-io/transport-node';
+import { ensureNamespaceConfig, wantedConfig, type NamespaceConfig, type NamespaceSettings } from './namespace-config.js';
 import type { Naming } from './naming.js';
 
 /** Tuning of the durable consumers; the defaults suit most deployments. */
@@ -125,9 +126,15 @@ const isSubjectOverlap = (error: unknown): boolean => error instanceof JetStream
 const isAlreadyInUse = (error: unknown): boolean =>
   error instanceof JetStreamApiError && /already in use|already exists|consumer name already/i.test(error.message);
 
-/** The streams of a namespace (engine and workers both call this). */
-export async function ensureStreams(jsm: JetStreamManager, names: Naming, replicas = 1): Promise<void> {
-  for (const config of streamConfigs(names, replicas)) await ensureStream(jsm, config);
+/**
+ * The streams of a namespace and its fixed settings (engine and workers both call this): the first
+ * caller fixes the partition count and lease TTL, given in `settings` or the defaults.
+ * @throws NamespaceConfigError when `settings` name a partition count or TTL other than the namespace's.
+ */
+export async function ensureStreams(jsm: JetStreamManager, names: Naming, settings: NamespaceSettings = {}): Promise<NamespaceConfig> {
+  wantedConfig(settings);
+  for (const config of streamConfigs(names, settings.replicas)) await ensureStream(jsm, config);
+  return ensureNamespaceConfig(jsm.jetstream(), names, settings);
 }
 
 const consumerDefaults = (settings: ConsumerSettings) => ({
@@ -138,18 +145,50 @@ const consumerDefaults = (settings: ConsumerSettings) => ({
   max_ack_pending: settings.maxAckPending ?? 1000,
 });
 
-/** The engine's consumers: start requests, replies, max-delivery advisories, and dead letters. */
-export async function ensureEngineConsumers(jsm: JetStreamManager, names: Naming, settings: ConsumerSettings = {}): Promise<void> {
-  await ensureConsumer(jsm, names.streams.replies, {
-    durable_name: names.engineConsumer,
-    filter_subject: `${names.namespace}.reply.>`,
-    ...consumerDefaults({ maxDeliver: 20, maxAckPending: 10_000, ...settings }),
-  });
-  await ensureConsumer(jsm, names.streams.starts, {
-    durable_name: names.startConsumer,
-    filter_subject: `${names.namespace}.start.>`,
-    ...consumerDefaults({ maxDeliver: 20, maxAckPending: 10_000, ...settings }),
-  });
+const intakeDefaults = (settings: ConsumerSettings) => consumerDefaults({ maxDeliver: 20, maxAckPending: 10_000, ...settings });
+
+/**
+ * A partition's consumers of replies and start requests, made afresh for its new owner: the old ones
+ * are deleted first, so what the previous owner was handed and did not acknowledge is delivered again
+ * at once (the streams are work queues: what is acknowledged is gone), and a previous owner still
+ * pulling from them is cut off.
+ */
+export async function renewPartitionConsumers(jsm: JetStreamManager, names: Naming, partition: number, settings: ConsumerSettings = {}): Promise<void> {
+  const consumers = [
+    { stream: names.streams.replies, durable_name: names.partitionReplyConsumer(partition), filter_subject: names.partitionReplies(partition) },
+    { stream: names.streams.starts, durable_name: names.partitionStartConsumer(partition), filter_subject: names.partitionStarts(partition) },
+  ];
+  for (const { stream, ...config } of consumers) {
+    await deleteConsumer(jsm, stream, config.durable_name);
+    await jsm.consumers.add(stream, { ...config, ...intakeDefaults(settings) });
+  }
+}
+
+async function deleteConsumer(jsm: JetStreamManager, stream: string, durable: string): Promise<void> {
+  try {
+    await jsm.consumers.delete(stream, durable);
+  } catch (error) {
+    if (!(error instanceof JetStreamApiError && /consumer not found/i.test(error.message))) throw error;
+  }
+}
+
+/**
+ * Removes the single reply and start consumers of an earlier Sagaflow (filter `<ns>.reply.>`,
+ * `<ns>.start.>`), which would overlap the partitions' and which a work-queue stream does not allow
+ * beside them. What they held unacknowledged stays in the streams for the partitions' consumers.
+ */
+export async function retireWholeNamespaceConsumers(jsm: JetStreamManager, names: Naming): Promise<void> {
+  await deleteConsumer(jsm, names.streams.replies, names.engineConsumer);
+  await deleteConsumer(jsm, names.streams.starts, names.startConsumer);
+}
+
+/**
+ * The consumers of the namespace-wide work, done by one engine: start requests and replies without a
+ * partition (forwarded to theirs), max-delivery advisories, and dead letters.
+ */
+export async function ensureSharedConsumers(jsm: JetStreamManager, names: Naming, settings: ConsumerSettings = {}): Promise<void> {
+  await ensureConsumer(jsm, names.streams.replies, { durable_name: names.unroutedReplyConsumer, filter_subject: names.unroutedReplies, ...intakeDefaults(settings) });
+  await ensureConsumer(jsm, names.streams.starts, { durable_name: names.unroutedStartConsumer, filter_subject: names.unroutedStarts, ...intakeDefaults(settings) });
   await ensureConsumer(jsm, names.streams.advisories, {
     durable_name: names.advisoryConsumer,
     ...consumerDefaults({ maxDeliver: 100, ...settings }),

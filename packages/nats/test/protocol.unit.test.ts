@@ -16,21 +16,21 @@ const refund: DispatchEffect = {
   attempt: 2,
   command: { paymentId: 'p-1' },
 };
-const consumer: CommandConsumer = { saga: 'order-fulfilment', operation: 'refundPayment', replyTo: 'sagaflow.reply.order-fulfilment' };
+const consumer: CommandConsumer = { saga: 'order-fulfilment', operation: 'refundPayment', replyTo: (instanceId) => `sagaflow.reply.order-fulfilment.${instanceId.length}` };
 const { command: _command, ...identity } = refund;
 
 describe('command headers', () => {
   it('compact: only the instance and the effect id; a worker reads the rest off its consumer', () => {
-    const h = commandHeaders(refund, consumer.replyTo);
+    const h = commandHeaders(refund, consumer.replyTo(refund.instanceId));
     expect([...h.keys()].sort()).toEqual([header.effect, header.instance].sort());
-    expect(readCommandEnvelope(h, consumer)).toEqual(E.right({ effect: identity, replyTo: consumer.replyTo }));
+    expect(readCommandEnvelope(h, consumer)).toEqual(E.right({ effect: identity, replyTo: consumer.replyTo(identity.instanceId) }));
   });
 
   it('full: every field, read as before whatever the consumer says', () => {
     const h = commandHeaders(refund, 'sagaflow.reply.elsewhere', 'full');
     expect(h.get(header.key)).toBe(refund.key);
     expect(h.get(header.operation)).toBe('refundPayment');
-    const other: CommandConsumer = { saga: 'trip', operation: 'bookHotel', replyTo: 'sagaflow.reply.trip' };
+    const other: CommandConsumer = { saga: 'trip', operation: 'bookHotel', replyTo: () => 'sagaflow.reply.trip' };
     expect(readCommandEnvelope(h, other)).toEqual(E.right({ effect: identity, replyTo: 'sagaflow.reply.elsewhere' }));
   });
 
@@ -39,7 +39,7 @@ describe('command headers', () => {
     const h = natsHeaders();
     h.set(header.instance, 'i/1');
     h.set(header.effect, effect.id);
-    expect(readCommandEnvelope(h, consumer)).toEqual(E.right({ effect: { ...effect, operation: 'refundPayment' }, replyTo: consumer.replyTo }));
+    expect(readCommandEnvelope(h, consumer)).toEqual(E.right({ effect: { ...effect, operation: 'refundPayment' }, replyTo: consumer.replyTo(effect.instanceId) }));
   });
 
   it('names what is missing or malformed', () => {

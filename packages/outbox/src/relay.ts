@@ -1,6 +1,7 @@
 import { jetstream } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { naming } from '@sagaflow/nats';
+import { partitionOf } from '@sagaflow/core';
+import { naming, readNamespaceConfig } from '@sagaflow/nats';
 import type { OutboxRow, OutboxStore } from './outbox-request.js';
 
 /** Backoff of a row whose publish failed: `initialDelayMs · multiplier^(attempts-1)`, capped, ±20 % jitter. */
@@ -53,7 +54,7 @@ const defaultLog = (event: OutboxRelayEvent): void => {
 };
 
 /**
- * Publishes the outbox's pending start requests to `<ns>.start.<saga>` with their `Nats-Msg-Id`
+ * Publishes the outbox's pending start requests to `<ns>.start.<saga>.<partition>` with their `Nats-Msg-Id`
  * (`<kind>:<instance id>`), oldest first, and marks each sent once JetStream has stored it. A
  * failed publish is retried with backoff; a request published again after a crash (stored, not yet
  * marked) is dropped by JetStream's dedup within its window, and a later repeat is a no-op for the
@@ -80,8 +81,16 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     return Math.round(base * (0.8 + Math.random() * 0.4));
   };
 
-  const publish = async (row: OutboxRow): Promise<void> => {
-    await js.publish(names.start(row.saga), row.body, { msgID: row.msgId, timeout: publishTimeoutMs });
+  /** The row's subject: its partition's (the namespace's partition count is read once), or none for a namespace without partitions. */
+  const subjectOf = async (row: OutboxRow): Promise<string> => {
+    const config = await readNamespaceConfig(js, names);
+    return config === null ? names.start(row.saga) : names.start(row.saga, partitionOf(row.instanceId, config.partitions));
+  };
+
+  const publish = async (row: OutboxRow): Promise<string> => {
+    const subject = await subjectOf(row);
+    await js.publish(subject, row.body, { msgID: row.msgId, timeout: publishTimeoutMs });
+    return subject;
   };
 
   const pass = async (): Promise<{ published: number; failed: number }> => {
@@ -102,11 +111,11 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
         continue;
       }
       try {
-        await publish(row);
+        const subject = await publish(row);
         await store.markSent(row.id, Date.now());
         done.published++;
         stats.published++;
-        log({ type: 'published', level: 'info', message: `published ${row.msgId} to ${names.start(row.saga)} (attempt ${row.attempts + 1})`, row });
+        log({ type: 'published', level: 'info', message: `published ${row.msgId} to ${subject} (attempt ${row.attempts + 1})`, row });
       } catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
         const retryInMs = backoff(row.attempts + 1);

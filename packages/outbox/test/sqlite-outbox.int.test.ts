@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { jetstream } from '@nats-io/jetstream';
 import { afterAll, afterEach, describe, expect, it, inject } from 'vitest';
-import { naming } from '@sagaflow/nats';
+import { partitionOf } from '@sagaflow/core';
+import { naming, readNamespaceConfig } from '@sagaflow/nats';
 import { createOutboxRelay, createSqliteOutbox, OutboxRequestError, type OutboxRelay } from '../src/index.js';
 import { eventually, openWorld, registry, sleep, transfer, type World } from './support/world.js';
 
@@ -134,7 +135,10 @@ describe('SQLite outbox', () => {
     // What a relay does before it crashes: claim and publish, but never mark the row sent.
     const [row] = await up.outbox.claim(10, Date.now(), 1);
     expect(row?.msgId).toBe('start:tx-crash');
-    await jetstream(w.connection).publish(naming(w.namespace).start(row!.saga), row!.body, { msgID: row!.msgId });
+    const js = jetstream(w.connection);
+    const names = naming(w.namespace);
+    const { partitions } = (await readNamespaceConfig(js, names))!;
+    await js.publish(names.start(row!.saga, partitionOf(row!.instanceId, partitions)), row!.body, { msgID: row!.msgId });
     await sleep(5); // the lease (1 ms) has run out
     const relay = relayFor(w, up.outbox);
     await eventually(() => (relay.stats.published === 1 ? true : undefined), 'the second publish');

@@ -1,6 +1,6 @@
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { millis, type NatsConnection } from '@nats-io/transport-node';
-import type { AnyStep, SagaDefinition, Step } from '@sagaflow/core';
+import { partitionOf, type AnyStep, type SagaDefinition, type Step } from '@sagaflow/core';
 import { checkToken, ensureOperationConsumer, ensureStreams, naming, streamPublisher, type ConsumerSettings, type StreamPublisher, type Naming } from '@sagaflow/nats';
 import { handleCommand } from './handle-command.js';
 import type { CompensationHandler, StepHandler } from './handler.js';
@@ -97,7 +97,7 @@ export function createWorker<I>(options: WorkerOptions<I>): Worker<I> {
     if (all.length === 0) throw new Error(`The worker of saga "${saga.name}" has no handlers: register steps or compensations before start()`);
     const js = jetstream(connection);
     const jsm = await jetstreamManager(connection);
-    await ensureStreams(jsm, names);
+    const { partitions } = await ensureStreams(jsm, names);
     const served = [];
     for (const operation of all) {
       const durable = await ensureOperationConsumer(jsm, names, saga.name, operation.name, options.consumer);
@@ -114,7 +114,8 @@ export function createWorker<I>(options: WorkerOptions<I>): Worker<I> {
     const maxBatch = Math.max(1, concurrency - (served.length - 1));
     for (const { operation, consumer, heartbeatMs } of served) {
       publisher ??= streamPublisher(connection);
-      const commands = { saga: saga.name, operation: operation.name, replyTo: names.reply(saga.name) };
+      // Each reply goes to the subject of its instance's partition, where the engine holding the partition listens.
+      const commands = { saga: saga.name, operation: operation.name, replyTo: (instanceId: string) => names.reply(saga.name, partitionOf(instanceId, partitions)) };
       const scope = { js, publisher, names, operation, commands, heartbeatMs, retryDelayMs, signal: controller.signal, log };
       const handle = (msg: JsMsg): Promise<void> => track(handleCommand(msg, scope));
       pulls.push(pullCommands({ consumer, slots, maxBatch, retryDelayMs, signal: controller.signal, log, handle }));

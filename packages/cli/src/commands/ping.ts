@@ -9,8 +9,8 @@ export const pingCommand: Command = {
   name: 'ping',
   help: `Usage: sagaflow ping [--timeout-ms N] [global options]
 
-Asks the running engine of the namespace to answer over NATS (request/reply on <ns>.api.ping),
-and prints the sagas it runs, since when, how many unfinished instances it holds in memory, and
+Asks a running engine of the namespace to answer over NATS (request/reply on <ns>.api.ping; with
+several engines, one of them answers), and prints its id and how many partitions it holds, the sagas it runs, since when, how many unfinished instances it holds in memory, and
 how busy its event loop has been since it started (--json: the busy and idle milliseconds; two pings
 give the busy share between them, near 100% when the engine's one thread is its limit).
 Exit code 0 when an engine answered, 1 when none did: usable as a health check.
@@ -39,11 +39,13 @@ Examples:
         startedAt: isoTime(status.startedAt),
         instancesInMemory: status.instancesInMemory,
         ...(loop === undefined ? {} : { eventLoop: loop }),
+        ...(status.engine === undefined ? {} : { engine: status.engine }),
       });
     } else {
       const share = loop === undefined ? null : eventLoopBusyShare(loop);
       const busy = share === null ? '' : `; event loop busy ${Math.round(100 * share)}% since start`;
-      print(`engine up in namespace ${global.namespace} since ${isoTime(status.startedAt)}: sagas ${status.sagas.join(', ')}; ${status.instancesInMemory} unfinished instance(s) in memory${busy}`);
+      const engine = status.engine === undefined ? '' : ` (engine ${status.engine.id}, ${status.engine.partitions.length} partition(s); all engines: sagaflow cluster)`;
+      print(`engine up in namespace ${global.namespace} since ${isoTime(status.startedAt)}${engine}: sagas ${status.sagas.join(', ')}; ${status.instancesInMemory} unfinished instance(s) in memory${busy}`);
     }
     return 0;
   },

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { commandHeaderForms, createNatsTransport, connectNats, serveControl, type CommandHeaderForm } from '@sagaflow/nats';
-import { Engine } from '@sagaflow/engine';
+import { checkEngineId, commandHeaderForms, createNatsTransport, connectNats, openPartitionLeases, serveControl, type CommandHeaderForm } from '@sagaflow/nats';
+import { ClusterMember, Engine } from '@sagaflow/engine';
 import { UsageError } from '../cli-error.js';
 import { loadSagas } from '../load-sagas.js';
 import { natsSettings, natsUrlForPeople } from '../nats-client.js';
@@ -13,13 +15,28 @@ export const runCommand: Command = {
   help: `Usage: sagaflow run [--transport nats] [global options]
 
 Runs the engine until SIGINT or SIGTERM, then stops taking new work, finishes what it is
-recording and exits 0. On start it resumes every unfinished instance in the store. A start that
-fails (store, NATS, the namespace's streams, recovery) prints one line and exits 1.
+recording, hands its partitions over to the other engines and exits 0. A start that fails (store,
+NATS, the namespace's streams or settings, recovery) prints one line and exits 1.
+
+Engines of a namespace share it: every instance belongs to one of its partitions (32 unless the
+namespace was created with --partitions), and each partition is decided for by the one engine
+holding its lease (a NATS KV entry renewed every quarter of the lease TTL). An engine alone holds
+every partition; engines joining or leaving rebalance so each holds an even share; an engine that
+stops renewing (killed, paused, cut off from NATS) stops deciding before its leases lapse, and the
+others take its partitions over, resuming their unfinished instances from the store. Several
+engines must share one store: a SQLite file on one host, or EventStoreDB. "sagaflow cluster" shows them.
 
 Options:
   --transport nats  how steps reach workers (only nats: workers run in their own processes)
   --ack-wait-ms N   how long a delivered reply or start request may stay unacknowledged before
                     NATS redelivers it (default 30000); shorter means faster take-over after a crash
+  --partitions N    partitions of a new namespace (default 32, at most 256); fixed once the
+                    namespace exists: another value for an existing one is refused
+  --lease-ttl-ms N  how long a partition lease lives without renewal, for a new namespace
+                    (default 10000, at least 2000): an engine's partitions are taken over this
+                    long after it dies; fixed once the namespace exists
+  --engine-id ID    this engine's name among the namespace's engines (default: host, pid and a
+                    random suffix); letters, digits, "-", "_", "="
   --command-headers compact|full
                     what a command's headers spell out (default compact: its instance and effect id).
                     Workers of an earlier Sagaflow read only full ones: use full until every worker
@@ -30,15 +47,31 @@ ${globalHelp}
 Examples:
   sagaflow run
   sagaflow run --store sqlite:/var/lib/sagaflow/sagaflow.db --nats nats://nats:4222
+  sagaflow run --store 'esdb://es1:2113,es2:2113,es3:2113?tls=false' --engine-id engine-a
   NATS_CREDS=/etc/sagaflow/engine.creds sagaflow run --nats tls://nats.example:4222`,
   async run(argv) {
-    const { global, values, positionals } = parseCommand(argv, { transport: { type: 'string' }, 'ack-wait-ms': { type: 'string' }, 'command-headers': { type: 'string' } });
+    const { global, values, positionals } = parseCommand(argv, {
+      transport: { type: 'string' },
+      'ack-wait-ms': { type: 'string' },
+      'command-headers': { type: 'string' },
+      partitions: { type: 'string' },
+      'lease-ttl-ms': { type: 'string' },
+      'engine-id': { type: 'string' },
+    });
     if (printedHelp(global, this)) return 0;
     noPositionals(positionals);
     const transportName = typeof values.transport === 'string' ? values.transport : 'nats';
     if (transportName !== 'nats') throw new UsageError(`Unknown transport "${transportName}": the engine runs with --transport nats`);
     const ackWaitMs = typeof values['ack-wait-ms'] === 'string' ? Number(values['ack-wait-ms']) : undefined;
     if (ackWaitMs !== undefined && !(Number.isInteger(ackWaitMs) && ackWaitMs >= 100)) throw new UsageError('--ack-wait-ms must be an integer >= 100');
+    const partitions = wholeNumberOption(values.partitions, '--partitions', 1, 256);
+    const leaseTtlMs = wholeNumberOption(values['lease-ttl-ms'], '--lease-ttl-ms', 2_000, 3_600_000);
+    const engineId = typeof values['engine-id'] === 'string' ? values['engine-id'] : defaultEngineId();
+    try {
+      checkEngineId(engineId);
+    } catch (error) {
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    }
     const headerForm = typeof values['command-headers'] === 'string' ? values['command-headers'] : 'compact';
     if (!(commandHeaderForms as readonly string[]).includes(headerForm)) {
       throw new UsageError(`Unknown --command-headers "${headerForm}": use ${commandHeaderForms.join(' or ')}`);
@@ -63,34 +96,47 @@ Examples:
         namespace: global.namespace,
         commandHeaders: headerForm as CommandHeaderForm,
         ...(ackWaitMs === undefined ? {} : { consumer: { ackWaitMs } }),
+        ...(partitions === undefined ? {} : { partitions }),
+        ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }),
       });
       opened.push(() => transport.close());
-      const engine = new Engine({ store, registry, transport, log });
-      opened.push(() => engine.stop());
+      const leases = await openPartitionLeases(transport.js, transport.jsm, transport.names, transport.config);
       const startedAt = Date.now();
-      return { store, connection, transport, engine, startedAt, report: await engine.start() };
+      const member = new ClusterMember({ identity: { id: engineId, host: hostname(), pid: process.pid, startedAt }, leases, transport, log });
+      const engine = new Engine({ store, registry, transport, log, ownership: member });
+      opened.push(() => engine.stop());
+      opened.push(() => member.leave());
+      return { store, connection, transport, engine, member, startedAt, report: await member.join(engine) };
     };
-    const { store, connection, transport, engine, startedAt, report } = await starting().catch(async (error: unknown) => {
+    const { store, connection, transport, engine, member, startedAt, report } = await starting().catch(async (error: unknown) => {
       for (const close of opened.reverse()) await close().catch(() => undefined);
       throw error;
     });
     const control = serveControl(connection, transport.names, {
-      intervene: (request) => engine.intervene(request.instanceId, request.action, request.by, request.reason, request.step),
+      intervene: (request) => transport.intervene(request),
       status: () => {
         const { active, idle } = performance.eventLoopUtilization();
-        return { sagas: registry.list(), startedAt, instancesInMemory: engine.cachedInstances, eventLoop: { activeMs: active, idleMs: idle } };
+        return {
+          sagas: registry.list(),
+          startedAt,
+          instancesInMemory: engine.cachedInstances,
+          eventLoop: { activeMs: active, idleMs: idle },
+          engine: { id: member.id, partitions: member.partitions },
+        };
       },
     });
     log.info(
       `engine ready: store ${maskStoreUrl(global.store)}, nats ${natsUrlForPeople(global)}, ` +
-        `namespace ${global.namespace}, sagas ${registry.list().join(', ')}; resumed ${report.instances} instance(s)`,
+        `namespace ${global.namespace}, sagas ${registry.list().join(', ')}; engine ${member.id} holds ${member.partitions.length} of ` +
+        `${transport.config.partitions} partition(s); resumed ${report.instances} instance(s)`,
     );
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
-    log.info('stopping: finishing work in progress');
+    log.info('stopping: finishing work in progress, handing the partitions over');
     await control.stop();
+    await member.leave();
     await transport.close();
     await engine.stop();
     await connection.drain();
@@ -99,3 +145,17 @@ Examples:
     return 0;
   },
 };
+
+/** An engine id unique while it runs: the host, the process and a random suffix, as a KV key token. */
+function defaultEngineId(): string {
+  const host = hostname().replace(/[^-\w]/gu, '-').slice(0, 40) || 'host';
+  return `${host}-${process.pid}-${randomBytes(3).toString('hex')}`;
+}
+
+/** A whole-number option within bounds, or undefined when absent; a usage error otherwise. */
+function wholeNumberOption(value: unknown, option: string, min: number, max: number): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const parsed = /^\d+$/u.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(parsed) || parsed < min || parsed > max) throw new UsageError(`${option} must be a whole number from ${min} to ${max}, not "${value}"`);
+  return parsed;
+}
