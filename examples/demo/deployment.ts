@@ -39,12 +39,12 @@ export interface Rendezvous {
   readonly track?: (child: Child) => void;
 }
 
-/** Starts the engine on a store (a SQLite file, or any store URL) and waits until it is ready; kills it if it is not. */
+/** Starts an engine (`sagaflow run` with `args` besides) on a store (a SQLite file, or any store URL) and waits until it is ready; kills it if it is not. */
 export async function startEngine(
-  options: Rendezvous & ({ readonly storePath: string } | { readonly storeUrl: string }) & { readonly ackWaitMs?: number },
+  options: Rendezvous & ({ readonly storePath: string } | { readonly storeUrl: string }) & { readonly ackWaitMs?: number; readonly args?: readonly string[] },
 ): Promise<Child> {
   const store = 'storeUrl' in options ? options.storeUrl : `sqlite:${options.storePath}`;
-  const args = [...sagaflowFromSources, 'run', '--store', store, '--nats', options.natsUrl, '--namespace', options.namespace];
+  const args = [...sagaflowFromSources, 'run', '--store', store, '--nats', options.natsUrl, '--namespace', options.namespace, ...(options.args ?? [])];
   const engine = spawnNode([...args, ...(options.ackWaitMs === undefined ? [] : ['--ack-wait-ms', String(options.ackWaitMs)])], process.env, { detached: options.detached === true });
   return ready(engine, /engine ready/u, options);
 }

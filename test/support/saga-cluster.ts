@@ -1,4 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstream } from '@nats-io/jetstream';
@@ -19,11 +20,15 @@ export class SagaCluster<S extends string> {
   readonly names: Naming = naming(this.namespace);
   readonly storePath = join(this.dir, 'sagaflow.db');
   engine: Child | null = null;
+  /** Engines started by name (`startEngineAs`), several sharing the namespace. */
+  readonly engines = new Map<string, Child>();
   readonly workers = new Map<S, Child>();
   /** Upstream processes of a two-phase example (`prepareInstances`). */
   readonly upstreams: Child[] = [];
   private connection: NatsConnection | null = null;
   private store: EventStore | null = null;
+  /** A read-only connection to the store file, for counting. */
+  private counter: Database.Database | null = null;
   /** The store URL the engine runs on, when not the cluster's own SQLite file. */
   private storeUrl: string | null = null;
 
@@ -45,6 +50,13 @@ export class SagaCluster<S extends string> {
   async startEngine(): Promise<void> {
     const store = this.storeUrl === null ? { storePath: this.storePath } : { storeUrl: this.storeUrl };
     this.engine = await startEngine({ natsUrl: this.natsUrl, namespace: this.namespace, ...store, ackWaitMs: 2000 });
+  }
+
+  /** Starts one more engine sharing the namespace, named `id`, with `args` besides (e.g. `--lease-ttl-ms`). */
+  async startEngineAs(id: string, args: readonly string[] = []): Promise<Child> {
+    const engine = await startEngine({ natsUrl: this.natsUrl, namespace: this.namespace, storePath: this.storePath, ackWaitMs: 2000, args: ['--engine-id', id, ...args] });
+    this.engines.set(id, engine);
+    return engine;
   }
 
   async startWorker(service: S): Promise<void> {
@@ -91,6 +103,22 @@ export class SagaCluster<S extends string> {
   }
 
   /**
+   * Sends start requests for instances `from` … `to - 1` as a client with bounded concurrency does: a
+   * batch of `parallel` at a time, each once no more than `window` started instances are unfinished.
+   */
+  async startInstancesPaced(from: number, to: number, window: number, parallel = 50): Promise<void> {
+    for (let n = from; n < to; n += parallel) {
+      for (;;) {
+        const counts = await this.statuses(to);
+        const finished = (counts.get('completed') ?? 0) + (counts.get('compensated') ?? 0) + (counts.get('cancelled') ?? 0) + (counts.get('stuck') ?? 0);
+        if (n - from - finished <= window) break;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      await this.startInstances(n, Math.min(to, n + parallel), parallel);
+    }
+  }
+
+  /**
    * Two-phase start of instances `from` … `to - 1` by the example's upstream: one process runs the
    * instances whose upstream is not scheduled to die and keeps serving check-backs (the returned
    * `upstream`); each of the others runs in a process of its own, which kills itself where
@@ -111,8 +139,13 @@ export class SagaCluster<S extends string> {
     return { upstream, crashed };
   }
 
-  /** Counts instances by status. */
+  /** Counts instances by status (on the cluster's own SQLite file, one grouped query). */
   async statuses(count: number): Promise<Map<SagaStatus, number>> {
+    if (this.storeUrl === null) {
+      this.counter ??= new Database(this.storePath, { readonly: true, fileMustExist: true });
+      const rows = this.counter.prepare('SELECT status, count(*) AS n FROM instances GROUP BY status').all() as { status: SagaStatus; n: number }[];
+      return new Map(rows.map((row) => [row.status, row.n]));
+    }
     const all = await this.eventStore().listInstances({ limit: count + 1 });
     const counts = new Map<SagaStatus, number>();
     for (const row of all) counts.set(row.status, (counts.get(row.status) ?? 0) + 1);
@@ -135,21 +168,27 @@ export class SagaCluster<S extends string> {
   }
 
   /** Waits until at least `count` instances are terminal. */
-  async finishedAtLeast(count: number, total: number): Promise<void> {
-    for (let i = 0; i < 600; i++) {
+  async finishedAtLeast(count: number, total: number, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
       const counts = await this.statuses(total);
       if ((counts.get('completed') ?? 0) + (counts.get('compensated') ?? 0) >= count) return;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    throw new Error(`fewer than ${count} instances finished in 30 s`);
+    throw new Error(`fewer than ${count} instances finished in ${timeoutMs} ms`);
   }
 
   async stop(): Promise<void> {
-    const children = [this.engine, ...this.workers.values(), ...this.upstreams].filter((child): child is Child => child !== null);
-    for (const child of children) if (isRunning(child)) child.process.kill('SIGTERM');
+    const children = [this.engine, ...this.engines.values(), ...this.workers.values(), ...this.upstreams].filter((child): child is Child => child !== null);
+    for (const child of children) {
+      if (!isRunning(child)) continue;
+      child.process.kill('SIGCONT'); // one a test paused must run to stop
+      child.process.kill('SIGTERM');
+    }
     await Promise.all(children.map((child) => child.exited));
     await this.connection?.close();
     await this.store?.close();
+    this.counter?.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

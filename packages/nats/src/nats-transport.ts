@@ -115,6 +115,14 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
   };
 
   const deadLetter = (msg: JsMsg, reason: string): Promise<void> => deadLetterMessage(js, names, msg, reason);
+  /**
+   * Hands a message back for redelivery. An input of a partition this engine has just stopped holding is
+   * the expected case of a handover (its new owner takes the partition's consumer over): not logged.
+   */
+  const redeliver = (msg: JsMsg, what: string, error: unknown): void => {
+    if ((error as { _tag?: unknown } | null)?._tag !== 'NotOwner') log(`${what} not recorded, redelivering: ${error instanceof Error ? error.message : String(error)}`);
+    msg.nak(retryDelayMs);
+  };
   /** Acknowledges with the turn's other writes; if it is lost, the message comes back and is a no-op then. */
   const acknowledge = (msg: JsMsg): void => publisher.send(() => msg.ack());
 
@@ -130,8 +138,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
       if (!verdict.accepted) await deadLetter(msg, verdict.reason);
       acknowledge(msg);
     } catch (error) {
-      log(`reply ${msg.seq} not recorded, redelivering: ${error instanceof Error ? error.message : String(error)}`);
-      msg.nak(retryDelayMs);
+      redeliver(msg, `reply ${msg.seq}`, error);
     }
   };
 
@@ -146,8 +153,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
       if (!verdict.accepted) await deadLetter(msg, verdict.reason);
       acknowledge(msg);
     } catch (error) {
-      log(`start request ${msg.seq} not recorded, redelivering: ${error instanceof Error ? error.message : String(error)}`);
-      msg.nak(retryDelayMs);
+      redeliver(msg, `start request ${msg.seq}`, error);
     }
   };
 
