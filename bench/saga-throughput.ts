@@ -23,9 +23,9 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
-import { connectNats, naming, pingEngine, requestStart } from '@sagaflow/nats';
+import { connectNats, naming, pingEngine, readClusterView, requestStart } from '@sagaflow/nats';
 import { freePort, startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
 import { repoRoot, spawnNode, spawnTs, stopChild, type Child } from '../examples/demo/processes.js';
 import { engineCommand, prepareCompiledEngine, type EngineBuild } from './engine-build.js';
@@ -51,6 +51,8 @@ npm run bench [-- OPTIONS]    the standard saga workload through Sagaflow and th
   --stages                   one more concurrency-1 run per workload, watched to split its latency by stage
   --store URL                the engine's store (default: a fresh SQLite file; esdb://host:2113?tls=false for EventStoreDB)
   --worker-concurrency N     the worker's command slots (default: the worker SDK's, 100)
+  --engines N                also run Sagaflow with N engines sharing the namespace (and one worker),
+                             alternating with the one-engine runs (default 1: no such runs)
   --only sagaflow,baseline   which deployments to run: sagaflow (the engine compiled, as installed),
                              sagaflow-tsx (the engine from its TypeScript sources through tsx), baseline
   --cpu-prof DIR             CPU profiles of the engine and the worker, written to DIR
@@ -99,6 +101,7 @@ const { values } = readOptions(bench, usage, () =>
       stages: { type: 'boolean', default: false },
       out: { type: 'string' },
       peers: { type: 'string' },
+      engines: { type: 'string' },
     },
   }),
 );
@@ -122,11 +125,14 @@ const settings = {
   c1: { n: num('c1-n', 0, 300, 50), warmup: num('c1-warmup', 0, 50, 10), runs: num('c1-runs', 1, 3, 1) },
   store: values.store ?? null,
   workerConcurrency: values['worker-concurrency'] === undefined ? null : num('worker-concurrency', 1, 100, 100),
+  engines: num('engines', 1, 1, 1),
   phases: listOf(bench, 'only', values.only, deployments),
   cpuProfDir: values['cpu-prof'] ?? null,
   stages: values.stages === true,
   quick,
 };
+if (settings.engines > 8) refuse(bench, `--engines takes a whole number from 1 to 8, not ${settings.engines}`);
+if (settings.engines > 1 && !settings.phases.includes('sagaflow')) refuse(bench, '--engines compares Sagaflow with several engines against one: keep sagaflow in --only');
 if (settings.stages && settings.c1.n <= 0) refuse(bench, '--stages watches one more concurrency-1 run per workload; it needs --c1-n above 0');
 // Read before anything is started or created, so a bad file leaves nothing behind.
 const peers = ((): PeerFigures => {
@@ -221,24 +227,53 @@ interface Deployment<Extra> {
   stop(): Promise<Extra & { peakRssMb: Record<string, number | null> }>;
 }
 
-/** The engine (`sagaflow run` of `build`, on the store under test) and the bench worker, on a namespace of their own. */
-async function deploySagaflow(natsUrl: string, pidOfNats: number | null, build: EngineBuild): Promise<Deployment<{ store: string; journalMode: string | null; engine: EngineBuild }>> {
-  const label = build === 'compiled' ? 'sagaflow' : 'sagaflow-tsx';
-  const namespace = `bench${build === 'compiled' ? '' : 'tsx'}${Date.now().toString(36)}`;
+/** Waits until the `engines` engines of a namespace hold every partition, each within one of an even share. */
+async function balanced(connection: NatsConnection, namespace: string, engines: number): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const view = await readClusterView(jetstream(connection), await jetstreamManager(connection), naming(namespace));
+    const owners = view?.partitions.map((partition) => partition.owner) ?? [];
+    const shares = [...new Set(owners)].map((owner) => owners.filter((each) => each === owner).length);
+    if (owners.length > 0 && !owners.includes(null) && shares.length === engines && Math.max(...shares) - Math.min(...shares) <= 1) return;
+    if (Date.now() > deadline) throw new Error(`the ${engines} engines of ${namespace} did not share the partitions within 60 s`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+/**
+ * `engines` engines (`sagaflow run` of `build`, sharing the namespace and the store under test) and the
+ * bench worker, on a namespace of their own; with several engines, once they share the partitions evenly.
+ */
+async function deploySagaflow(
+  connection: NatsConnection,
+  natsUrl: string,
+  pidOfNats: number | null,
+  build: EngineBuild,
+  engines = 1,
+): Promise<Deployment<{ store: string; journalMode: string | null; engine: EngineBuild; engines: number }>> {
+  const label = `${build === 'compiled' ? 'sagaflow' : 'sagaflow-tsx'}${engines > 1 ? `-x${engines}` : ''}`;
+  const namespace = `bench${build === 'compiled' ? '' : 'tsx'}${engines > 1 ? `x${engines}` : ''}${Date.now().toString(36)}`;
   const storePath = join(dir, `${label}.db`);
   let store = settings.store ?? `sqlite:${storePath}`;
   if (/^esdb/i.test(store) && !/[?&]listing=/i.test(store)) store += `${store.includes('?') ? '&' : '?'}listing=${encodeURIComponent(join(dir, `${label}-listing.db`))}`;
   const prof = settings.cpuProfDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', settings.cpuProfDir];
   const command = engineCommand(build);
-  const engine = await started(
-    spawnNode([...prof, ...command.node, 'run', '--sagas', command.sagas, '--store', store, '--nats', natsUrl, '--namespace', namespace]),
-    /engine ready/u,
-  );
+  const processes: Child[] = [];
+  for (let n = 1; n <= engines; n++) {
+    const id = ['--engine-id', `${label}-${n}`];
+    processes.push(await started(spawnNode([...prof, ...command.node, 'run', '--sagas', command.sagas, '--store', store, '--nats', natsUrl, '--namespace', namespace, ...id]), /engine ready/u));
+  }
+  if (engines > 1) await balanced(connection, namespace, engines);
+  const engineName = (n: number): string => (n === 0 ? 'engine' : `engine-${n + 1}`);
   const workerArgs = ['--nats', natsUrl, '--namespace', namespace, ...(settings.workerConcurrency === null ? [] : ['--concurrency', String(settings.workerConcurrency)])];
   const worker = await started(spawnNode([...prof, '--import', 'tsx', 'bench/worker.ts', ...workerArgs]), /^worker ready$/u);
-  const pids: Record<string, number> = { engine: engine.process.pid ?? 0, worker: worker.process.pid ?? 0, ...(pidOfNats === null ? {} : { 'nats-server': pidOfNats }) };
+  const pids: Record<string, number> = {
+    ...Object.fromEntries(processes.map((child, n) => [engineName(n), child.process.pid ?? 0])),
+    worker: worker.process.pid ?? 0,
+    ...(pidOfNats === null ? {} : { 'nats-server': pidOfNats }),
+  };
   const stop = async () => {
-    const peakRss = { engine: peakRssMb(engine.process.pid), worker: peakRssMb(worker.process.pid) };
+    const peakRss = { ...Object.fromEntries(processes.map((child, n) => [engineName(n), peakRssMb(child.process.pid)])), worker: peakRssMb(worker.process.pid) };
     let journalMode: string | null = null;
     if (settings.store === null) {
       const { default: Database } = await import('better-sqlite3');
@@ -247,15 +282,15 @@ async function deploySagaflow(natsUrl: string, pidOfNats: number | null, build: 
       db.close();
     }
     await stopChild(worker);
-    await stopChild(engine);
-    return { peakRssMb: peakRss, store: settings.store ?? `sqlite:<temp dir>/${label}.db`, journalMode, engine: build };
+    for (const child of processes) await stopChild(child);
+    return { peakRssMb: peakRss, store: settings.store ?? `sqlite:<temp dir>/${label}.db`, journalMode, engine: build, engines };
   };
-  // The engine reports its event loop's busy and idle time when pinged (`sagaflow ping`).
-  const loops = async (connection: NatsConnection): Promise<LoopCounters> => {
-    const { eventLoop } = await pingEngine(connection, naming(namespace));
+  // The engine reports its event loop's busy and idle time when pinged (`sagaflow ping`); with several, one of them answers, so none is read.
+  const loops = async (on: NatsConnection): Promise<LoopCounters> => {
+    const { eventLoop } = await pingEngine(on, naming(namespace));
     return eventLoop === undefined ? {} : { engine: eventLoop };
   };
-  return { label, namespace, pids, loops, stop };
+  return { label, namespace, pids, ...(engines === 1 ? { loops } : {}), stop };
 }
 
 /** The transport baseline: a relay in the engine's place and an echo in the worker's, on a namespace of their own. */
@@ -446,6 +481,31 @@ function engineBuildTable(compiled: PhaseResult | null, tsx: PhaseResult | null)
   ];
 }
 
+/** Throughput with several engines against one, run by run (the runs alternated), and the CPU of each engine per saga. */
+function enginesTable(one: PhaseResult | null, several: PhaseResult | null): string[] {
+  if (one === null || several === null) return [];
+  const cpuPerSaga = (run: RunResult): string =>
+    Object.entries(run.procCpuS)
+      .filter(([name]) => name.startsWith('engine'))
+      .map(([name, s]) => `${name} ${((1000 * s) / run.n).toFixed(3)}`)
+      .join(', ');
+  const rows = Object.entries(one.c100).flatMap(([wl, series]) => {
+    const other = several.c100[wl];
+    if (other === undefined) return [];
+    const ratios = series.runs.map((run, r) => (other.runs[r]?.sagasPerS ?? Number.NaN) / run.sagasPerS).filter(Number.isFinite);
+    return [
+      `| ${wl} | ${series.runs.map((run) => run.sagasPerS).join(', ')} | ${other.runs.map((run) => run.sagasPerS).join(', ')} | ${median(ratios).toFixed(2)} ` +
+        `| ${series.runs.map(cpuPerSaga).join('; ')} | ${other.runs.map(cpuPerSaga).join('; ')} |`,
+    ];
+  });
+  return [
+    `| engines: ${settings.engines} against 1, at ${settings.concurrency} in flight | sagas/s, 1 engine (runs) | sagas/s, ${settings.engines} engines (runs) | ${settings.engines} / 1, median of the pairs | engine CPU ms per saga, 1 engine | engine CPU ms per saga, each of ${settings.engines} |`,
+    '|---|---|---|---|---|---|',
+    ...rows,
+    '',
+  ];
+}
+
 const natsVersion = (): string => {
   const out = spawnSync(process.env.NATS_SERVER_BIN ?? 'nats-server', ['--version'], { encoding: 'utf8' });
   return (out.stdout || out.stderr || '?').trim();
@@ -471,13 +531,16 @@ try {
     console.log('building the compiled engine: tsc -b packages/cli, and the bench saga to dist/bench-sagas');
     prepareCompiledEngine();
   }
-  const sagaflowDeployment = settings.phases.includes('sagaflow') ? await deploySagaflow(natsUrl, pidOfNats, 'compiled') : null;
-  const tsxDeployment = settings.phases.includes('sagaflow-tsx') ? await deploySagaflow(natsUrl, pidOfNats, 'tsx') : null;
+  const sagaflowDeployment = settings.phases.includes('sagaflow') ? await deploySagaflow(connection, natsUrl, pidOfNats, 'compiled') : null;
+  const scaledDeployment = settings.phases.includes('sagaflow') && settings.engines > 1 ? await deploySagaflow(connection, natsUrl, pidOfNats, 'compiled', settings.engines) : null;
+  const tsxDeployment = settings.phases.includes('sagaflow-tsx') ? await deploySagaflow(connection, natsUrl, pidOfNats, 'tsx') : null;
   const baselineDeployment = settings.phases.includes('baseline') ? await deployBaseline(natsUrl, pidOfNats) : null;
-  const measured = await measure(connection, natsUrl, [sagaflowDeployment, tsxDeployment, baselineDeployment].filter((each) => each !== null), traffic);
+  const measured = await measure(connection, natsUrl, [sagaflowDeployment, scaledDeployment, tsxDeployment, baselineDeployment].filter((each) => each !== null), traffic);
   const finished = async <E extends object>(deployment: Deployment<E> | null): Promise<(E & PhaseResult) | null> =>
     deployment === null ? null : { ...(await deployment.stop()), ...(measured.get(deployment.label) ?? { c100: {}, c1: null, c1Stages: null }) };
   const sf = await finished(sagaflowDeployment);
+  const sfScaled = await finished(scaledDeployment);
+  const scaledLabel = `Sagaflow, ${settings.engines} engines`;
   const sfTsx = await finished(tsxDeployment);
   const base = await finished(baselineDeployment);
   await connection.close();
@@ -487,14 +550,17 @@ try {
     '| what | wl | in flight | N | wall s | sagas/s | p50 / p95 / p99 ms | CPU busy % (runs) | CPU s per process, median run (event loop busy) |',
     '|---|---|---|---|---|---|---|---|---|',
     ...seriesRows('Sagaflow', sf, 'c100'),
+    ...seriesRows(scaledLabel, sfScaled, 'c100'),
     ...seriesRows('Sagaflow through tsx', sfTsx, 'c100'),
     ...seriesRows('transport baseline', base, 'c100'),
     ...seriesRows('Sagaflow', sf, 'c1'),
+    ...seriesRows(scaledLabel, sfScaled, 'c1'),
     ...seriesRows('Sagaflow through tsx', sfTsx, 'c1'),
     ...seriesRows('transport baseline', base, 'c1'),
     '',
     ...engineBuildTable(sf, sfTsx),
-    ...trafficTable([...trafficRows('Sagaflow', sf), ...trafficRows('Sagaflow through tsx', sfTsx), ...trafficRows('transport baseline', base)]),
+    ...enginesTable(sf, sfScaled),
+    ...trafficTable([...trafficRows('Sagaflow', sf), ...trafficRows(scaledLabel, sfScaled), ...trafficRows('Sagaflow through tsx', sfTsx), ...trafficRows('transport baseline', base)]),
     ...stageTable([...stageRows('Sagaflow', sf), ...stageRows('Sagaflow through tsx', sfTsx), ...stageRows('transport baseline', base)]),
     '| target | value | verdict | vs best peer (>1 = better) |',
     '|---|---|---|---|',
@@ -503,7 +569,7 @@ try {
     `load average at end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
   ].join('\n');
   console.log(table);
-  const out = writeResultsFile(values.out, '', { when: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine, settings, sagaflow: sf, sagaflowTsx: sfTsx, baseline: base, peers, targets: lines, loadAvgAtEnd: loadavg() });
+  const out = writeResultsFile(values.out, '', { when: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine, settings, sagaflow: sf, sagaflowEngines: sfScaled, sagaflowTsx: sfTsx, baseline: base, peers, targets: lines, loadAvgAtEnd: loadavg() });
   console.log(`wrote ${out}`);
 } catch (error) {
   exitCode = 1;

@@ -21,6 +21,8 @@ describe('npm run bench: bad options, and a missing nats-server, are refused wit
     [['--only', 'toString'], 'bench: --only takes a comma-separated list of sagaflow, sagaflow-tsx, baseline; got "toString"'],
     [['--only', 'sagaflow,scale'], 'bench: --only list|scale|decision|append runs a bench of its own and takes no other deployment; got "sagaflow,scale"'],
     [['--stages', '--c1-n', '0'], 'bench: --stages watches one more concurrency-1 run per workload; it needs --c1-n above 0'],
+    [['--engines', '9'], 'bench: --engines takes a whole number from 1 to 8, not 9'],
+    [['--engines', '2', '--only', 'baseline'], 'bench: --engines compares Sagaflow with several engines against one: keep sagaflow in --only'],
   ])('%j: one line, exit code 2, no results file', async (args, message) => {
     const out = join(dir, `${args.join('_')}.json`);
     const run = await bench([...args, '--out', out]);

@@ -61,6 +61,7 @@ export class ClusterMember implements Ownership {
   private readonly now: () => number;
   private engine: Engine | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly sweeps = new Set<ReturnType<typeof setTimeout>>();
   private ticking: Promise<void> = Promise.resolve();
   private shared = false;
   private stopped = false;
@@ -115,6 +116,8 @@ export class ClusterMember implements Ownership {
   async leave(): Promise<void> {
     this.stopped = true;
     if (this.timer !== null) clearTimeout(this.timer);
+    for (const sweep of this.sweeps) clearTimeout(sweep);
+    this.sweeps.clear();
     await this.serialized(async () => {
       for (const partition of [...this.held.keys()]) await this.handOver(partition);
       await this.updateShared();
@@ -160,9 +163,28 @@ export class ClusterMember implements Ownership {
     await this.updateShared();
     if (taken.length === 0) return { instances: 0, redispatched: 0, timersArmed: 0, failed: 0 };
     const mine = new Set(taken);
-    const report = await this.requireEngine().adopt((instanceId) => mine.has(this.partitionOf(instanceId)));
+    const engine = this.requireEngine();
+    const report = await engine.adopt((instanceId) => mine.has(this.partitionOf(instanceId)));
     this.log.info(`took partition(s) ${taken.sort((a, b) => a - b).join(', ')}: resumed ${report.instances} instance(s); holds ${this.partitions.length} of ${leases.partitions}`);
+    this.sweepLater(mine);
     return report;
+  }
+
+  /**
+   * Adopts, once more a TTL later, the unfinished instances of partitions just taken that the engine
+   * does not hold yet: a store whose listing follows the log (EventStoreDB) may not have listed an
+   * instance the previous owner started in its last moments when the first adoption read it.
+   */
+  private sweepLater(partitions: ReadonlySet<number>): void {
+    const timer = setTimeout(() => {
+      this.sweeps.delete(timer);
+      void this.serialized(async () => {
+        const engine = this.requireEngine();
+        const report = await engine.adopt((instanceId) => partitions.has(this.partitionOf(instanceId)) && this.holds(this.partitionOf(instanceId)) && !engine.holdsInMemory(instanceId));
+        if (report.instances > 0) this.log.info(`resumed ${report.instances} more instance(s) of partition(s) taken a TTL ago, which the store listed late`);
+      });
+    }, this.options.leases.ttlMs);
+    this.sweeps.add(timer);
   }
 
   /** Renews every held lease; a partition whose lease is gone, or lapsed here, is let go. */

@@ -149,6 +149,11 @@ export class Engine {
     for (const instanceId of [...this.cache.keys()]) if (belongs(instanceId)) this.cache.delete(instanceId);
   }
 
+  /** Whether the engine holds an instance's state in memory (it has loaded it and it is unfinished). */
+  holdsInMemory(instanceId: string): boolean {
+    return this.cache.has(instanceId);
+  }
+
   /** Durable timers armed now. */
   get timersArmed(): number {
     return this.timers.size;

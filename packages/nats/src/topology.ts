@@ -24,11 +24,15 @@ export interface ConsumerSettings {
 
 const day = 24 * 60 * 60 * 1000;
 
-/** The streams every deployment needs, with their fixed configuration; `replicas` for a NATS cluster (1, 3 or 5). */
-export function streamConfigs(names: Naming, replicas = 1): WithName<StreamConfig>[] {
-  if (![1, 3, 5].includes(replicas)) throw new TypeError(`Invalid stream replicas ${replicas}: use 1, 3 or 5`);
+/**
+ * The streams every deployment needs, with their fixed configuration; `replicas` for a NATS cluster (1, 3
+ * or 5). Without `replicas`, a stream is created with one and an existing one keeps its own, so a
+ * process that does not say (a worker) never undoes the replicas the engine set.
+ */
+export function streamConfigs(names: Naming, replicas?: number): WithName<StreamConfig>[] {
+  if (replicas !== undefined && ![1, 3, 5].includes(replicas)) throw new TypeError(`Invalid stream replicas ${replicas}: use 1, 3 or 5`);
   const ns = names.namespace;
-  const file = { storage: StorageType.File, num_replicas: replicas };
+  const file = { storage: StorageType.File, ...(replicas === undefined ? {} : { num_replicas: replicas }) };
   return [
     {
       name: names.streams.commands,

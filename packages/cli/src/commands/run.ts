@@ -35,6 +35,8 @@ Options:
   --lease-ttl-ms N  how long a partition lease lives without renewal, for a new namespace
                     (default 10000, at least 2000): an engine's partitions are taken over this
                     long after it dies; fixed once the namespace exists
+  --replicas 1|3|5  replicas of the namespace's streams and KV buckets in a NATS cluster (3 keeps
+                    them through the loss of a server); applied to existing streams too
   --engine-id ID    this engine's name among the namespace's engines (default: host, pid and a
                     random suffix); letters, digits, "-", "_", "="
   --command-headers compact|full
@@ -57,6 +59,7 @@ Examples:
       partitions: { type: 'string' },
       'lease-ttl-ms': { type: 'string' },
       'engine-id': { type: 'string' },
+      replicas: { type: 'string' },
     });
     if (printedHelp(global, this)) return 0;
     noPositionals(positionals);
@@ -66,6 +69,8 @@ Examples:
     if (ackWaitMs !== undefined && !(Number.isInteger(ackWaitMs) && ackWaitMs >= 100)) throw new UsageError('--ack-wait-ms must be an integer >= 100');
     const partitions = wholeNumberOption(values.partitions, '--partitions', 1, 256);
     const leaseTtlMs = wholeNumberOption(values['lease-ttl-ms'], '--lease-ttl-ms', 2_000, 3_600_000);
+    const replicas = wholeNumberOption(values.replicas, '--replicas', 1, 5);
+    if (replicas !== undefined && ![1, 3, 5].includes(replicas)) throw new UsageError(`--replicas must be 1, 3 or 5, not ${replicas}`);
     const engineId = typeof values['engine-id'] === 'string' ? values['engine-id'] : defaultEngineId();
     try {
       checkEngineId(engineId);
@@ -98,9 +103,10 @@ Examples:
         ...(ackWaitMs === undefined ? {} : { consumer: { ackWaitMs } }),
         ...(partitions === undefined ? {} : { partitions }),
         ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }),
+        ...(replicas === undefined ? {} : { streamReplicas: replicas }),
       });
       opened.push(() => transport.close());
-      const leases = await openPartitionLeases(transport.js, transport.jsm, transport.names, transport.config);
+      const leases = await openPartitionLeases(transport.js, transport.jsm, transport.names, transport.config, replicas);
       const startedAt = Date.now();
       const member = new ClusterMember({ identity: { id: engineId, host: hostname(), pid: process.pid, startedAt }, leases, transport, log });
       const engine = new Engine({ store, registry, transport, log, ownership: member });
