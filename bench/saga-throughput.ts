@@ -51,6 +51,7 @@ npm run bench [-- OPTIONS]    the standard saga workload through Sagaflow and th
   --stages                   one more concurrency-1 run per workload, watched to split its latency by stage
   --store URL                the engine's store (default: a fresh SQLite file; esdb://host:2113?tls=false for EventStoreDB)
   --worker-concurrency N     the worker's command slots (default: the worker SDK's, 100)
+  --partitions N             partitions of the bench's namespaces (default: the engine's, 32)
   --engines N                also run Sagaflow with N engines sharing the namespace (and one worker),
                              alternating with the one-engine runs (default 1: no such runs)
   --only sagaflow,baseline   which deployments to run: sagaflow (the engine compiled, as installed),
@@ -102,6 +103,7 @@ const { values } = readOptions(bench, usage, () =>
       out: { type: 'string' },
       peers: { type: 'string' },
       engines: { type: 'string' },
+      partitions: { type: 'string' },
     },
   }),
 );
@@ -126,6 +128,7 @@ const settings = {
   store: values.store ?? null,
   workerConcurrency: values['worker-concurrency'] === undefined ? null : num('worker-concurrency', 1, 100, 100),
   engines: num('engines', 1, 1, 1),
+  partitions: values.partitions === undefined ? null : num('partitions', 1, 32, 32),
   phases: listOf(bench, 'only', values.only, deployments),
   cpuProfDir: values['cpu-prof'] ?? null,
   stages: values.stages === true,
@@ -260,7 +263,7 @@ async function deploySagaflow(
   const command = engineCommand(build);
   const processes: Child[] = [];
   for (let n = 1; n <= engines; n++) {
-    const id = ['--engine-id', `${label}-${n}`];
+    const id = ['--engine-id', `${label}-${n}`, ...(settings.partitions === null ? [] : ['--partitions', String(settings.partitions)])];
     processes.push(await started(spawnNode([...prof, ...command.node, 'run', '--sagas', command.sagas, '--store', store, '--nats', natsUrl, '--namespace', namespace, ...id]), /engine ready/u));
   }
   if (engines > 1) await balanced(connection, namespace, engines);

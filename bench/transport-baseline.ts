@@ -1,8 +1,8 @@
 /**
  * The transport baseline: the same JetStream round trips per saga as Sagaflow makes, with no engine
  * (no store, no decisions, no codecs). Same streams, subjects and consumers as a Sagaflow namespace
- * (`ensureStreams`, a reply and a start consumer per partition as `renewPartitionConsumers` makes them for
- * the engine holding every partition, `ensureOperationConsumer`), two processes as Sagaflow has:
+ * (`ensureStreams`, the reply and start consumers over every partition that `renewWideConsumers` makes
+ * for an engine holding them all, `ensureOperationConsumer`), two processes as Sagaflow has:
  *
  *   --role relay   stands in for the engine: consumes start requests and replies; on a start it announces
  *                  `running` and publishes the first command; on each reply it publishes the next command
@@ -20,7 +20,7 @@
 import { parseArgs } from 'node:util';
 import { jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { partitionOf } from '@sagaflow/core';
-import { connectNats, ensureOperationConsumer, ensureStreams, naming, renewPartitionConsumers, streamPublisher } from '@sagaflow/nats';
+import { connectNats, ensureOperationConsumer, ensureStreams, naming, renewWideConsumers, streamPublisher } from '@sagaflow/nats';
 import { stopRequested } from '../examples/shared/stop-signal.js';
 
 const { values } = parseArgs({ options: { role: { type: 'string' }, nats: { type: 'string' }, namespace: { type: 'string' } } });
@@ -83,11 +83,9 @@ if (role === 'relay') {
     else announce(reply.instanceId, reply.fail ? 'compensated' : 'completed');
     publisher.send(() => msg.ack());
   };
-  for (let partition = 0; partition < partitions; partition++) {
-    await renewPartitionConsumers(jsm, names, partition);
-    await consume(names.streams.replies, names.partitionReplyConsumer(partition), onReply);
-    await consume(names.streams.starts, names.partitionStartConsumer(partition), onStart);
-  }
+  await renewWideConsumers(jsm, names, partitions);
+  await consume(names.streams.replies, names.wideReplyConsumer, onReply);
+  await consume(names.streams.starts, names.wideStartConsumer, onStart);
 } else {
   for (const operation of operations) {
     const durable = await ensureOperationConsumer(jsm, names, saga, operation);

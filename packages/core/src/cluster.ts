@@ -65,14 +65,14 @@ export interface PartitionLeases {
 export interface PartitionedTransport extends Transport {
   readonly partitions: number;
   /**
-   * Starts delivering a partition's inputs to `handlers`, as its new owner: what its previous owner
-   * was handed and did not acknowledge is delivered again at once, not after an acknowledgement timeout.
+   * Starts delivering the inputs of partitions to `handlers`, as their new owner: what their previous
+   * owner was handed and did not acknowledge is delivered again at once, not after an acknowledgement timeout.
    */
-  listenPartition(partition: number, handlers: TransportHandlers): Promise<void>;
+  listenPartitions(partitions: readonly number[], handlers: TransportHandlers): Promise<void>;
   /** Stops delivering a partition's inputs; what was not acknowledged goes to its next owner. */
   unlistenPartition(partition: number): Promise<void>;
   /** Starts the namespace-wide work (dead letters, delivery advisories, requests without a partition). */
-  listenShared(handlers: TransportHandlers): Promise<void>;
+  listenShared(): Promise<void>;
   unlistenShared(): Promise<void>;
 }
 

@@ -160,6 +160,7 @@ export class ClusterMember implements Ownership {
     for (const partition of plan.acquire) {
       if (await this.take(partition, () => leases.acquire(partition, this.id))) taken.push(partition);
     }
+    if (taken.length > 0 && !(await this.listenTo(taken))) taken.length = 0;
     await this.updateShared();
     if (taken.length === 0) return { instances: 0, redispatched: 0, timersArmed: 0, failed: 0 };
     const mine = new Set(taken);
@@ -208,7 +209,7 @@ export class ClusterMember implements Ownership {
     );
   }
 
-  /** Takes a partition through `claim` (acquire or renew): holds it, listens to its inputs. */
+  /** Takes a partition's lease through `claim` (acquire or renew). */
   private async take(partition: number, claim: () => Promise<PartitionLease | null>): Promise<boolean> {
     const sent = this.now();
     const lease = await claim().catch((error: unknown) => {
@@ -217,15 +218,20 @@ export class ClusterMember implements Ownership {
     });
     if (lease === null) return false;
     this.held.set(partition, { lease, validUntil: sent + this.options.leases.ttlMs - this.marginMs });
-    try {
-      await this.options.transport.listenPartition(partition, this.requireEngine().handlers);
-    } catch (error) {
-      this.log.error(`listening to partition ${partition}: ${message(error)}; handing it back`);
-      await this.handOver(partition);
-      return false;
-    }
     this.acquired++;
     return true;
+  }
+
+  /** Listens to the inputs of partitions just taken, all at once; if the transport cannot, hands them back. */
+  private async listenTo(partitions: readonly number[]): Promise<boolean> {
+    try {
+      await this.options.transport.listenPartitions(partitions, this.requireEngine().handlers);
+      return true;
+    } catch (error) {
+      this.log.error(`listening to partition(s) ${partitions.join(', ')}: ${message(error)}; handing them back`);
+      for (const partition of partitions) await this.handOver(partition);
+      return false;
+    }
   }
 
   /** Hands a held partition over: stops deciding and listening, lets its instances go, then releases its lease. */
@@ -254,7 +260,7 @@ export class ClusterMember implements Ownership {
     const should = !this.stopped && this.held.has(0);
     if (should === this.shared) return;
     const { transport } = this.options;
-    if (should) await transport.listenShared(this.requireEngine().handlers);
+    if (should) await transport.listenShared();
     else await transport.unlistenShared();
     this.shared = should;
   }

@@ -29,7 +29,7 @@ function partitionedTransport(): PartitionedTransport & { listening: Set<number>
     partitions,
     listening,
     shared: false,
-    listenPartition: (partition: number, _handlers: TransportHandlers) => Promise.resolve(void listening.add(partition)),
+    listenPartitions: (taken: readonly number[], _handlers: TransportHandlers) => Promise.resolve(void taken.forEach((partition) => listening.add(partition))),
     unlistenPartition: (partition: number) => Promise.resolve(void listening.delete(partition)),
     listenShared: () => Promise.resolve(void (transport.shared = true)),
     unlistenShared: () => Promise.resolve(void (transport.shared = false)),

@@ -17,9 +17,15 @@ export interface PartitionView {
   readonly owner: string | null;
   /** When its lease was last written (epoch ms, the NATS server's clock), or `null`. */
   readonly renewedAt: number | null;
-  /** Replies and start requests stored and not yet handed to its owner. */
+  /** Replies and start requests stored and not yet handed to its owner (`null` while one engine takes every partition in together). */
+  readonly pending: number | null;
+  /** Handed to its owner and not yet acknowledged, being recorded (`null` likewise). */
+  readonly unacknowledged: number | null;
+}
+
+/** The backlog of the consumers over every partition, of an engine holding them all. */
+export interface Backlog {
   readonly pending: number;
-  /** Handed to its owner and not yet acknowledged (being recorded). */
   readonly unacknowledged: number;
 }
 
@@ -28,6 +34,8 @@ export interface ClusterView {
   readonly config: NamespaceConfig;
   readonly engines: readonly EngineView[];
   readonly partitions: readonly PartitionView[];
+  /** While one engine holds every partition and takes them in together: their backlog (else `null`). */
+  readonly wide: Backlog | null;
 }
 
 const live = (entry: KvEntry | null): entry is KvEntry => entry !== null && entry.operation === 'PUT';
@@ -52,10 +60,13 @@ export async function readClusterView(js: JetStreamClient, jsm: JetStreamManager
     .map((entry) => ({ ...entry.json<EngineMember>(), announcedAt: entry.created.getTime() }))
     .sort((a, b) => a.id.localeCompare(b.id));
   const leases = new Map(entries.filter((entry) => entry.key.startsWith('partition.')).map((entry) => [Number(entry.key.slice('partition.'.length)), entry]));
-  const backlog = async (streamName: string, durable: string): Promise<{ pending: number; unacknowledged: number }> => {
+  const backlog = async (streamName: string, durable: string): Promise<Backlog | null> => {
     const info = await jsm.consumers.info(streamName, durable).catch(() => null);
-    return { pending: info?.num_pending ?? 0, unacknowledged: info?.num_ack_pending ?? 0 };
+    return info === null ? null : { pending: info.num_pending, unacknowledged: info.num_ack_pending };
   };
+  const sum = (a: Backlog | null, b: Backlog | null): Backlog | null =>
+    a === null && b === null ? null : { pending: (a?.pending ?? 0) + (b?.pending ?? 0), unacknowledged: (a?.unacknowledged ?? 0) + (b?.unacknowledged ?? 0) };
+  const wide = sum(...(await Promise.all([backlog(names.streams.replies, names.wideReplyConsumer), backlog(names.streams.starts, names.wideStartConsumer)])));
   const partitions = await Promise.all(
     Array.from({ length: config.partitions }, async (_, partition): Promise<PartitionView> => {
       const [replies, starts] = await Promise.all([
@@ -63,14 +74,9 @@ export async function readClusterView(js: JetStreamClient, jsm: JetStreamManager
         backlog(names.streams.starts, names.partitionStartConsumer(partition)),
       ]);
       const lease = leases.get(partition);
-      return {
-        partition,
-        owner: lease?.string() ?? null,
-        renewedAt: lease?.created.getTime() ?? null,
-        pending: replies.pending + starts.pending,
-        unacknowledged: replies.unacknowledged + starts.unacknowledged,
-      };
+      const own = wide === null ? (sum(replies, starts) ?? { pending: 0, unacknowledged: 0 }) : null;
+      return { partition, owner: lease?.string() ?? null, renewedAt: lease?.created.getTime() ?? null, pending: own?.pending ?? null, unacknowledged: own?.unacknowledged ?? null };
     }),
   );
-  return { config, engines, partitions };
+  return { config, engines, partitions, wide };
 }

@@ -43,6 +43,7 @@ export {
   ensureStream,
   ensureStreams,
   renewPartitionConsumers,
+  renewWideConsumers,
   retireWholeNamespaceConsumers,
   streamConfigs,
   StreamConflictError,

@@ -76,22 +76,38 @@ function parseConfig(namespace: string, value: Uint8Array): NamespaceConfig {
 export async function ensureNamespaceConfig(js: JetStreamClient, names: Naming, settings: NamespaceSettings = {}): Promise<NamespaceConfig> {
   const wanted = wantedConfig(settings);
   const kvm = new Kvm(js);
-  await createBucket(kvm, names.buckets.config, { history: 1, replicas: settings.replicas ?? 1 });
-  // Read through the stream API, not direct gets: a bucket another process has just created may not answer direct gets yet.
-  const kv = await kvm.open(names.buckets.config);
-  let config = await readFrom(kv, names.namespace);
-  if (config === null) {
-    try {
-      await kv.create(settingsKey, JSON.stringify(wanted));
-      config = wanted;
-    } catch {
-      config = await readFrom(kv, names.namespace);
-      if (config === null) throw new Error(`The settings of namespace "${names.namespace}" could neither be written nor read`);
-    }
+  const kv = await createBucket(kvm, names.buckets.config, { history: 1, replicas: settings.replicas ?? 1 });
+  // Written first, read only when the write is refused: the refusal means another process stored its
+  // settings, so the bucket is ready to be read. (Reading a bucket another process is still creating
+  // can time out, and nats-server 2.9 has been seen to fail on a message request that races the stream.)
+  let config: NamespaceConfig | null;
+  try {
+    await whileStarting(() => kv.create(settingsKey, JSON.stringify(wanted)));
+    config = wanted;
+  } catch (error) {
+    if (!(error instanceof Error && /wrong last sequence/i.test(error.message))) throw error;
+    config = await readFrom(await kvm.open(names.buckets.config), names.namespace);
+    if (config === null) throw new Error(`The settings of namespace "${names.namespace}" could neither be written nor read`);
   }
   if (settings.partitions !== undefined && settings.partitions !== config.partitions) throw new NamespaceConfigError(names.namespace, 'partitions', config.partitions, settings.partitions);
   if (settings.leaseTtlMs !== undefined && settings.leaseTtlMs !== config.leaseTtlMs) throw new NamespaceConfigError(names.namespace, 'leaseTtlMs', config.leaseTtlMs, settings.leaseTtlMs);
   return config;
+}
+
+/**
+ * Runs `write`, again while the bucket is still starting: a stream another process has just created
+ * may not answer its first writes yet (no responders, or no answer in time); up to six tries over ~3 s.
+ */
+async function whileStarting<T>(write: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await write();
+    } catch (error) {
+      const starting = error instanceof Error && (error.name === 'JetStreamNotEnabled' || /timeout/i.test(error.message));
+      if (!starting || attempt >= 6) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** (attempt - 1)));
+    }
+  }
 }
 
 /**

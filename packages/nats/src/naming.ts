@@ -47,9 +47,9 @@ export interface Naming {
   start(saga: string, partition?: number): string;
   /** Subject of the replies of a saga; with `partition`, of those of one partition. */
   reply(saga: string, partition?: number): string;
-  /** Filter of a partition's start requests and replies, every saga's. */
-  partitionStarts(partition: number): string;
-  partitionReplies(partition: number): string;
+  /** Filter of a partition's start requests and replies, every saga's (`*`: every partition's). */
+  partitionStarts(partition: number | '*'): string;
+  partitionReplies(partition: number | '*'): string;
   /** Filter of the start requests and replies that carry no partition (clients and workers of an earlier Sagaflow). */
   readonly unroutedStarts: string;
   readonly unroutedReplies: string;
@@ -68,6 +68,9 @@ export interface Naming {
   /** Durable consumers of a partition's replies and start requests, taken over by each new owner. */
   partitionReplyConsumer(partition: number): string;
   partitionStartConsumer(partition: number): string;
+  /** Durable consumers of every partition's replies and start requests, of an engine holding them all. */
+  readonly wideReplyConsumer: string;
+  readonly wideStartConsumer: string;
   /** Durable consumers of the replies and start requests without a partition, forwarded to theirs. */
   readonly unroutedReplyConsumer: string;
   readonly unroutedStartConsumer: string;
@@ -116,6 +119,8 @@ export function naming(namespace = 'sagaflow'): Naming {
     operationConsumer: (saga, operation) => `${NS}_W_${checkToken('saga name', saga)}_${checkToken('operation', operation)}`,
     partitionReplyConsumer: (partition) => `${NS}_ENGINE_REPLIES_${partition}`,
     partitionStartConsumer: (partition) => `${NS}_ENGINE_STARTS_${partition}`,
+    wideReplyConsumer: `${NS}_ENGINE_REPLIES_ALL`,
+    wideStartConsumer: `${NS}_ENGINE_STARTS_ALL`,
     unroutedReplyConsumer: `${NS}_ENGINE_REPLIES_UNROUTED`,
     unroutedStartConsumer: `${NS}_ENGINE_STARTS_UNROUTED`,
     engineConsumer: `${NS}_ENGINE`,

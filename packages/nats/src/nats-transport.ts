@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
 import {
   partitionOf,
@@ -16,10 +16,12 @@ import type { InterventionAnswer } from './control.js';
 import { deadLetterMessage, putDeadLetter } from './dead-letters.js';
 import type { NamespaceConfig } from './namespace-config.js';
 import { naming, type Naming } from './naming.js';
-import { askOwner, serveOwnerRequests, type OwnerAnswer } from './owner-requests.js';
+import { newLoops, pump, stopLoops, type Loops } from './consumer-loops.js';
+import { askOwner, type OwnerAnswer } from './owner-requests.js';
+import { PartitionIntake } from './partition-intake.js';
 import { commandBody, commandHeaders, decodeReply, decodeStart, header, parseJson, startRequestOf, type CommandHeaderForm } from './protocol.js';
 import { streamPublisher } from './stream-publisher.js';
-import { ensureSharedConsumers, ensureStreams, renewPartitionConsumers, retireWholeNamespaceConsumers, type ConsumerSettings } from './topology.js';
+import { ensureSharedConsumers, ensureStreams, retireWholeNamespaceConsumers, type ConsumerSettings } from './topology.js';
 
 /** Options of the engine's NATS transport. */
 export interface NatsTransportOptions {
@@ -63,13 +65,6 @@ export interface NatsTransport extends PartitionedTransport {
   intervene(intervention: Intervention): Promise<InterventionAnswer>;
 }
 
-/** What the transport runs for one partition while it delivers its inputs. */
-interface PartitionIntake {
-  readonly handlers: TransportHandlers;
-  readonly loops: ConsumerMessages[];
-  readonly inFlight: Set<Promise<void>>;
-  readonly owner: { stop(): Promise<void> };
-}
 
 /** A max-deliveries advisory, as the server publishes it. */
 interface MaxDeliveriesAdvisory {
@@ -104,15 +99,9 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
   const log = options.log ?? ((message: string) => process.stderr.write(`sagaflow nats: ${message}\n`));
   const retryDelayMs = options.retryDelayMs ?? 1000;
   const publisher = streamPublisher(options.connection);
-  const partitions = new Map<number, PartitionIntake>();
   /** The namespace-wide work, while this transport does it. */
-  let shared: { loops: ConsumerMessages[]; inFlight: Set<Promise<void>>; handlers: TransportHandlers } | null = null;
+  let shared: Loops | null = null;
   const partitionOfInstance = (instanceId: string): number => partitionOf(instanceId, config.partitions);
-
-  const track = (inFlight: Set<Promise<void>>, work: Promise<void>): void => {
-    inFlight.add(work);
-    void work.finally(() => inFlight.delete(work));
-  };
 
   const deadLetter = (msg: JsMsg, reason: string): Promise<void> => deadLetterMessage(js, names, msg, reason);
   /**
@@ -191,8 +180,8 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
   /** Records a dead letter against its instance, by the engine owning the instance's partition. */
   const routeDeadLetter = async (notice: DeadLetterNotice): Promise<void> => {
     const partition = partitionOfInstance(notice.instanceId);
-    const local = partitions.get(partition);
-    if (local !== undefined) return local.handlers.deadLetter(notice);
+    const local = intake.handlersOf(partition);
+    if (local !== undefined) return local.deadLetter(notice);
     const answer = await askOwner(options.connection, names, partition, { kind: 'deadLetter', ...notice });
     if (!answer.ok) throw new Error(`the owner of partition ${partition} did not record it: ${answer.error.message}`);
   };
@@ -237,57 +226,34 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     }
   };
 
-  const pump = async (stream: string, durable: string, loops: ConsumerMessages[], inFlight: Set<Promise<void>>, handle: (msg: JsMsg) => Promise<void>): Promise<void> => {
-    const consumer = await js.consumers.get(stream, durable);
-    const messages = await consumer.consume({ max_messages: 200 });
-    loops.push(messages);
-    void (async () => {
-      for await (const msg of messages) track(inFlight, handle(msg));
-    })();
-  };
+  const intake = new PartitionIntake({
+    connection: options.connection,
+    js,
+    jsm,
+    names,
+    partitions: config.partitions,
+    consumer: options.consumer,
+    onReply,
+    onStart,
+    notHeld: (msg) => msg.nak(retryDelayMs),
+    ownerHandlers: (handlers) => ({ deadLetter: (notice) => handlers.deadLetter(notice), intervene: (intervention) => interveneHere(handlers, intervention) }),
+  });
 
-  const stopLoops = async (loops: ConsumerMessages[], inFlight: Set<Promise<void>>): Promise<void> => {
-    for (const messages of loops.splice(0)) await messages.close();
-    await Promise.allSettled([...inFlight]);
-  };
-
-  const listenPartition = async (partition: number, handlers: TransportHandlers): Promise<void> => {
-    if (partitions.has(partition)) return;
-    await renewPartitionConsumers(jsm, names, partition, options.consumer);
-    const loops: ConsumerMessages[] = [];
-    const inFlight = new Set<Promise<void>>();
-    const owner = serveOwnerRequests(options.connection, names, partition, {
-      deadLetter: (notice) => handlers.deadLetter(notice),
-      intervene: (intervention) => interveneHere(handlers, intervention),
-    });
-    partitions.set(partition, { handlers, loops, inFlight, owner });
-    await pump(names.streams.replies, names.partitionReplyConsumer(partition), loops, inFlight, (msg) => onReply(msg, handlers));
-    await pump(names.streams.starts, names.partitionStartConsumer(partition), loops, inFlight, (msg) => onStart(msg, handlers));
-  };
-
-  const unlistenPartition = async (partition: number): Promise<void> => {
-    const intake = partitions.get(partition);
-    if (intake === undefined) return;
-    partitions.delete(partition);
-    await intake.owner.stop();
-    await stopLoops(intake.loops, intake.inFlight);
-  };
-
-  const listenShared = async (handlers: TransportHandlers): Promise<void> => {
+  const listenShared = async (): Promise<void> => {
     if (shared !== null) return;
     await ensureSharedConsumers(jsm, names, options.consumer);
-    const work = { loops: [] as ConsumerMessages[], inFlight: new Set<Promise<void>>(), handlers };
+    const work = newLoops();
     shared = work;
-    await pump(names.streams.replies, names.unroutedReplyConsumer, work.loops, work.inFlight, (msg) => forwardUnrouted(msg, 'reply'));
-    await pump(names.streams.starts, names.unroutedStartConsumer, work.loops, work.inFlight, (msg) => forwardUnrouted(msg, 'start'));
-    await pump(names.streams.advisories, names.advisoryConsumer, work.loops, work.inFlight, onAdvisory);
-    await pump(names.streams.deadLetters, names.deadLetterConsumer, work.loops, work.inFlight, onDeadLetter);
+    await pump(js, names.streams.replies, names.unroutedReplyConsumer, work, (msg) => forwardUnrouted(msg, 'reply'));
+    await pump(js, names.streams.starts, names.unroutedStartConsumer, work, (msg) => forwardUnrouted(msg, 'start'));
+    await pump(js, names.streams.advisories, names.advisoryConsumer, work, onAdvisory);
+    await pump(js, names.streams.deadLetters, names.deadLetterConsumer, work, onDeadLetter);
   };
 
   const unlistenShared = async (): Promise<void> => {
     const work = shared;
     shared = null;
-    if (work !== null) await stopLoops(work.loops, work.inFlight);
+    if (work !== null) await stopLoops(work);
   };
 
   return {
@@ -303,20 +269,23 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     config,
     partitions: config.partitions,
     get listening() {
-      return [...partitions.keys()].sort((a, b) => a - b);
+      return intake.listening;
     },
     async listen(handlers) {
-      for (let partition = 0; partition < config.partitions; partition++) await listenPartition(partition, handlers);
-      await listenShared(handlers);
+      await intake.listen(
+        Array.from({ length: config.partitions }, (_, partition) => partition),
+        handlers,
+      );
+      await listenShared();
     },
-    listenPartition,
-    unlistenPartition,
+    listenPartitions: (partitions, handlers) => intake.listen(partitions, handlers),
+    unlistenPartition: (partition) => intake.unlisten(partition),
     listenShared,
     unlistenShared,
     async intervene(intervention) {
       const partition = partitionOfInstance(intervention.instanceId);
-      const local = partitions.get(partition);
-      const answer = local !== undefined ? await interveneHere(local.handlers, intervention) : await askOwner(options.connection, names, partition, { kind: 'intervene', ...intervention });
+      const local = intake.handlersOf(partition);
+      const answer = local !== undefined ? await interveneHere(local, intervention) : await askOwner(options.connection, names, partition, { kind: 'intervene', ...intervention });
       if (answer.ok && answer.summary === undefined) return { ok: false, error: { tag: 'EngineError', message: `the owner of partition ${partition} answered without the instance` } };
       return answer as InterventionAnswer;
     },
@@ -333,7 +302,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
       }
     },
     async close() {
-      for (const partition of [...partitions.keys()]) await unlistenPartition(partition);
+      await intake.close();
       await unlistenShared();
       // Make sure the server has seen the pulls end (or it may still hand them a message that then waits
       // out its ack wait) and the acknowledgements of the messages just handled.

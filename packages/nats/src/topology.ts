@@ -158,6 +158,8 @@ const intakeDefaults = (settings: ConsumerSettings) => consumerDefaults({ maxDel
  * pulling from them is cut off.
  */
 export async function renewPartitionConsumers(jsm: JetStreamManager, names: Naming, partition: number, settings: ConsumerSettings = {}): Promise<void> {
+  // An engine that held every partition took them in through one consumer per stream, which overlaps this one.
+  await deleteWideConsumers(jsm, names);
   const consumers = [
     { stream: names.streams.replies, durable_name: names.partitionReplyConsumer(partition), filter_subject: names.partitionReplies(partition) },
     { stream: names.streams.starts, durable_name: names.partitionStartConsumer(partition), filter_subject: names.partitionStarts(partition) },
@@ -166,6 +168,28 @@ export async function renewPartitionConsumers(jsm: JetStreamManager, names: Nami
     await deleteConsumer(jsm, stream, config.durable_name);
     await jsm.consumers.add(stream, { ...config, ...intakeDefaults(settings) });
   }
+}
+
+/**
+ * The consumers of an engine holding every partition: one per stream over all partitions' subjects,
+ * made afresh (after the partitions' own, which overlap them, are deleted). Every consumer a stream has
+ * costs the NATS server work per message; one instead of one per partition keeps a lone engine's cost
+ * that of a single consumer.
+ */
+export async function renewWideConsumers(jsm: JetStreamManager, names: Naming, partitions: number, settings: ConsumerSettings = {}): Promise<void> {
+  for (let partition = 0; partition < partitions; partition++) {
+    await deleteConsumer(jsm, names.streams.replies, names.partitionReplyConsumer(partition));
+    await deleteConsumer(jsm, names.streams.starts, names.partitionStartConsumer(partition));
+  }
+  await deleteWideConsumers(jsm, names);
+  await jsm.consumers.add(names.streams.replies, { durable_name: names.wideReplyConsumer, filter_subject: names.partitionReplies('*'), ...intakeDefaults(settings) });
+  await jsm.consumers.add(names.streams.starts, { durable_name: names.wideStartConsumer, filter_subject: names.partitionStarts('*'), ...intakeDefaults(settings) });
+}
+
+/** Deletes the consumers over every partition (left by an engine that held them all), if there are any. */
+export async function deleteWideConsumers(jsm: JetStreamManager, names: Naming): Promise<void> {
+  await deleteConsumer(jsm, names.streams.replies, names.wideReplyConsumer);
+  await deleteConsumer(jsm, names.streams.starts, names.wideStartConsumer);
 }
 
 async function deleteConsumer(jsm: JetStreamManager, stream: string, durable: string): Promise<void> {

@@ -14,7 +14,8 @@ Lists the engines sharing the namespace (read from NATS: the namespace's KV buck
 partitions' consumers; no engine needs to answer): each engine's id, host and pid, when it
 started, the partitions it holds, the age of its oldest lease renewal, the unfinished instances it
 holds in memory and its timers, and its lag: replies and start requests of its partitions stored
-and not yet handed to it, and handed to it and not yet acknowledged. Then the partitions nobody holds
+and not yet handed to it, and handed to it and not yet acknowledged (an engine holding every partition takes them in
+together: its lag is theirs, and a partition's own is null). Then the partitions nobody holds
 (changing hands, or no engine runs).
 
 A lease older than the namespace's lease TTL cannot be: it has lapsed. An age near the TTL means
@@ -80,6 +81,8 @@ function summarise(view: ClusterView, now: number) {
   const engines = view.engines.map((engine) => {
     const held = ofOwner(engine.id);
     const renewals = held.flatMap((partition) => (partition.renewedAt === null ? [] : [partition.renewedAt]));
+    // An engine holding every partition takes them in through one consumer per stream: its backlog is theirs.
+    const holdsAll = held.length === view.partitions.length;
     return {
       id: engine.id,
       host: engine.host,
@@ -90,8 +93,8 @@ function summarise(view: ClusterView, now: number) {
       oldestLeaseAgeMs: renewals.length === 0 ? null : now - Math.min(...renewals),
       instancesInMemory: engine.instancesInMemory,
       timersArmed: engine.timersArmed,
-      pending: held.reduce((sum, partition) => sum + partition.pending, 0),
-      unacknowledged: held.reduce((sum, partition) => sum + partition.unacknowledged, 0),
+      pending: held.reduce((sum, partition) => sum + (partition.pending ?? 0), 0) + (holdsAll ? (view.wide?.pending ?? 0) : 0),
+      unacknowledged: held.reduce((sum, partition) => sum + (partition.unacknowledged ?? 0), 0) + (holdsAll ? (view.wide?.unacknowledged ?? 0) : 0),
     };
   });
   return {
