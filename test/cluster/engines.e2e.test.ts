@@ -21,11 +21,11 @@ import { expectSettledOnce } from '../support/saga-invariants.js';
 /**
  * Short leases (the shortest allowed), so a partition is taken over well within the trip steps' 5 s
  * timeout; the namespace is created with them. The client keeps at most `window` trips unfinished, as
- * one with bounded concurrency does, so no step times out for want of CPU on this small machine.
+ * one with bounded concurrency does, so steps rarely time out for want of CPU on this small machine.
  */
 const leaseTtlMs = 2_000;
 const engineArgs = ['--lease-ttl-ms', String(leaseTtlMs)];
-const window = 150;
+const window = 100;
 /** Generous: a takeover waits for the lease to lapse, the next round of the taker (a quarter TTL), then recovers the partition's instances. */
 const takeoverBudgetMs = leaseTtlMs + 15_000;
 
@@ -37,10 +37,16 @@ afterEach(async () => {
 
 const compensationsOf = (events: readonly SagaEvent[]): string[] => events.flatMap((event) => (event.type === 'CompensationSucceeded' ? [event.step] : []));
 
-/** Ends as its input dictates: which bookings were cancelled, and whether the hotel refused. */
+/**
+ * Ends as its input dictates: which bookings were cancelled, and whether the hotel refused. A step that
+ * timed out (its reply came too late: the machine was slow, its partition changing hands) has an
+ * unknown outcome and is compensated, as the design says: it is expected among the compensations then.
+ */
 function tripCheck(n: number, events: readonly SagaEvent[]): string | null {
   const compensated = compensationsOf(events).sort().join(',');
-  const wanted = tripPlan.noRooms(n) ? 'bookCar,bookFlight' : tripPlan.cardDeclined(n) ? 'bookCar,bookFlight,bookHotel' : '';
+  const timedOut = events.flatMap((event) => (event.type === 'StepTimedOut' ? [event.step] : []));
+  const planned = tripPlan.noRooms(n) ? ['bookCar', 'bookFlight'] : tripPlan.cardDeclined(n) ? ['bookCar', 'bookFlight', 'bookHotel'] : [];
+  const wanted = planned.length === 0 ? '' : [...new Set([...planned, ...timedOut])].sort().join(',');
   if (compensated !== wanted) return `compensated [${compensated}] instead of [${wanted}]`;
   const hotelRefused = events.some((event) => event.type === 'StepFailed' && event.step === 'bookHotel' && event.error.code === 'NoRooms');
   return hotelRefused === tripPlan.noRooms(n) ? null : `hotel refusal ${hotelRefused ? 'unexpected' : 'missing'}`;
