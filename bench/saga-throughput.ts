@@ -66,10 +66,17 @@ Benches of their own (their options with --help after them):
   npm run bench -- --only scale      engine RSS and recovery at scale (bench/scale.ts)
   npm run bench -- --only decision   CPU per saga of the pure decision path (bench/decision-path.ts)
   npm run bench -- --only append     CPU per saga of the SQLite store's appends (bench/store-append.ts)
+  npm run bench -- --only takeover   how long a killed engine's partitions wait for another (bench/takeover.ts)
 `;
 
 const argv = process.argv.slice(2);
-const sideBenches: Readonly<Record<string, string>> = { list: 'bench/list-instances.ts', scale: 'bench/scale.ts', decision: 'bench/decision-path.ts', append: 'bench/store-append.ts' };
+const sideBenches: Readonly<Record<string, string>> = {
+  list: 'bench/list-instances.ts',
+  scale: 'bench/scale.ts',
+  decision: 'bench/decision-path.ts',
+  append: 'bench/store-append.ts',
+  takeover: 'bench/takeover.ts',
+};
 const onlyAt = argv.findIndex((arg) => arg === '--only' || arg.startsWith('--only='));
 const onlyArg = argv[onlyAt] ?? '';
 const only = onlyArg.startsWith('--only=') ? onlyArg.slice('--only='.length) : argv[onlyAt + 1];
