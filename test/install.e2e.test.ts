@@ -143,6 +143,7 @@ describe('the packages', () => {
       '@sagaflow/cli',
       '@sagaflow/core',
       '@sagaflow/engine',
+      '@sagaflow/inspect',
       '@sagaflow/nats',
       '@sagaflow/outbox',
       '@sagaflow/store-eventstoredb',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatAge, formatDuration, parseDuration } from '../../packages/cli/src/duration.js';
-import { percentile } from '../../packages/cli/src/timeline.js';
+import { formatAge, formatDuration, parseDuration } from '@sagaflow/inspect';
+import { percentile } from '@sagaflow/inspect';
 import { table, palette, visibleWidth } from '../../packages/cli/src/output.js';
 
 describe('CLI formatting', () => {

@@ -5,7 +5,7 @@ import { askEngine, withNats } from './nats-client.js';
 import { defaultOperator } from './operator.js';
 import { globalHelp, integerOption, onePositional, parseCommand, printedHelp, stringOption, type Command } from './options.js';
 import { paintStatus, palette, print, printJson } from './output.js';
-import { instanceJson } from './views.js';
+import { instanceJson } from '@sagaflow/inspect';
 
 /** How an intervention command reads its `--step`. */
 interface InterventionSpec {

@@ -100,8 +100,7 @@ export const printJsonLine = (value: unknown): void => {
   process.stdout.write(`${JSON.stringify(value)}\n`);
 };
 
-/** An instant as ISO 8601 UTC with milliseconds, for JSON. */
-export const isoTime = (epochMs: number): string => new Date(epochMs).toISOString();
+export { isoTime, parseStored } from '@sagaflow/inspect';
 
 /** An instant for people: `2026-11-22 03:04:46Z` (UTC, to the second). */
 export const humanTime = (epochMs: number): string => `${new Date(epochMs).toISOString().slice(0, 19).replace('T', ' ')}Z`;
@@ -109,14 +108,6 @@ export const humanTime = (epochMs: number): string => `${new Date(epochMs).toISO
 /** The time of day, UTC, to the millisecond: `03:04:46.123`. */
 export const timeOfDay = (epochMs: number): string => new Date(epochMs).toISOString().slice(11, 23);
 
-/** Parses JSON text kept by the store, giving the text itself back if it is not JSON. */
-export function parseStored(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return text;
-  }
-}
 
 /** A short one-line rendering of a JSON value (state values, compact inputs). */
 export const compactJson = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value) ?? 'undefined');

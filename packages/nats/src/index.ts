@@ -1,5 +1,6 @@
 export { connectNats, maskUrl, natsSettingsFromEnv, NatsUnavailableError, type NatsSettings } from './connect.js';
 export { deadLetterMessage, getDeadLetter, listDeadLetters, putDeadLetter, type DeadLetter, type DeadLetterInput } from './dead-letters.js';
+export { DeadLetterGoneError, deadLetterOrGone, dropDeadLetter, payloadView, replayDeadLetter, type PayloadView, type Replayed } from './dead-letter-repair.js';
 export { checkToken, naming, type Naming } from './naming.js';
 export { StreamPublishError, StreamPublisher, streamPublisher, type StoredAck, type StreamPublishOptions } from './stream-publisher.js';
 export { createNatsTransport, type NatsTransport, type NatsTransportOptions } from './nats-transport.js';

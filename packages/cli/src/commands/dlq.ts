@@ -1,6 +1,6 @@
 import { JetStreamApiCodes, JetStreamApiError, jetstream, jetstreamManager, type JetStreamManager, type StreamInfo } from '@nats-io/jetstream';
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
-import { getDeadLetter, header, listDeadLetters, naming, type DeadLetter, type Naming } from '@sagaflow/nats';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { DeadLetterGoneError, deadLetterOrGone, dropDeadLetter, listDeadLetters, naming, payloadView, replayDeadLetter, type DeadLetter, type Naming } from '@sagaflow/nats';
 import { OperationError, UsageError } from '../cli-error.js';
 import { natsUrlForPeople, withNats } from '../nats-client.js';
 import { globalHelp, integerOption, parseCommand, printedHelp, stringOption, type Command, type GlobalOptions } from '../options.js';
@@ -118,10 +118,11 @@ async function withDeadLetters(global: GlobalOptions, work: (dlq: DeadLetters) =
 
 /** The letter, or exit 1 saying whether it is gone (replayed or dropped) or never was. */
 async function letterOrFail(dlq: DeadLetters, seq: number): Promise<DeadLetter> {
-  const letter = await getDeadLetter(dlq.jsm, dlq.names, seq);
-  if (letter !== null) return letter;
-  if (seq > dlq.info.state.last_seq) throw new OperationError(`No dead letter ${seq} in ${dlq.stream}: its last sequence is ${dlq.info.state.last_seq}`);
-  throw new OperationError(`Dead letter ${seq} is gone from ${dlq.stream}: already replayed or dropped`);
+  try {
+    return await deadLetterOrGone(dlq.jsm, dlq.names, seq);
+  } catch (error) {
+    throw error instanceof DeadLetterGoneError ? new OperationError(error.message) : error;
+  }
 }
 
 const letterJson = (letter: DeadLetter) => ({
@@ -170,23 +171,9 @@ async function list(global: GlobalOptions, dlq: DeadLetters, limit: number, afte
   return 0;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
-/** The payload as UTF-8 text when it is printable text, else as hex. */
-function payloadOf(data: Uint8Array): { size: number; encoding: 'utf8' | 'hex'; text: string } {
-  try {
-    const text = utf8.decode(data);
-    // eslint-disable-next-line no-control-regex -- control characters (other than tab and line breaks) make a payload binary
-    if (!/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)) return { size: data.length, encoding: 'utf8', text };
-  } catch {
-    // not UTF-8
-  }
-  return { size: data.length, encoding: 'hex', text: Buffer.from(data).toString('hex') };
-}
-
 async function show(global: GlobalOptions, dlq: DeadLetters, seq: number): Promise<number> {
   const letter = await letterOrFail(dlq, seq);
-  const payload = payloadOf(letter.data);
+  const payload = payloadView(letter.data);
   if (global.json) {
     printJson({ ...letterJson(letter), stream: dlq.stream, headers: letter.headers, payload });
     return 0;
@@ -209,39 +196,28 @@ async function show(global: GlobalOptions, dlq: DeadLetters, seq: number): Promi
   return 0;
 }
 
-/** Headers the dead-letter stream added, and JetStream's own: not part of the original message. */
-const addedHeaders = new Set(
-  [header.reason, header.deliveries, header.originSubject, header.originStream, header.originSequence, header.deadAt].map((name) => name.toLowerCase()),
-);
-
 async function replay(global: GlobalOptions, dlq: DeadLetters, seq: number): Promise<number> {
-  const letter = await letterOrFail(dlq, seq);
-  const original = natsHeaders();
-  for (const [name, valuesOf] of Object.entries(letter.headers)) {
-    if (addedHeaders.has(name.toLowerCase()) || name.toLowerCase().startsWith('nats-')) continue;
-    for (const value of valuesOf) original.append(name, value);
-  }
-  const msgId = `replay:${seq}`;
-  let ack;
+  let replayed;
   try {
-    ack = await jetstream(dlq.connection).publish(letter.originSubject, letter.data, { headers: original, msgID: msgId });
+    replayed = await replayDeadLetter(jetstream(dlq.connection), dlq.jsm, dlq.names, seq);
   } catch (error) {
-    throw new OperationError(`Cannot replay dead letter ${seq} to ${letter.originSubject}: ${error instanceof Error ? error.message : String(error)}`);
+    if (error instanceof DeadLetterGoneError) throw new OperationError(error.message);
+    throw new OperationError(error instanceof Error ? error.message : String(error));
   }
-  await dlq.jsm.streams.deleteMessage(dlq.stream, seq);
   if (global.json) {
-    printJson({ sequence: seq, replayedTo: letter.originSubject, msgId, stream: ack.stream, streamSequence: ack.seq, duplicate: ack.duplicate, deleted: true });
+    printJson({ ...replayed, deleted: true });
     return 0;
   }
   print(
-    `Replayed dead letter ${seq} to ${letter.originSubject} (stream ${ack.stream}, sequence ${ack.seq}${ack.duplicate ? ', already there from an earlier replay' : ''}); letter deleted`,
+    `Replayed dead letter ${seq} to ${replayed.replayedTo} (stream ${replayed.stream}, sequence ${replayed.streamSequence}${replayed.duplicate ? ', already there from an earlier replay' : ''}); letter deleted`,
   );
   return 0;
 }
 
 async function drop(global: GlobalOptions, dlq: DeadLetters, seq: number): Promise<number> {
-  await letterOrFail(dlq, seq);
-  await dlq.jsm.streams.deleteMessage(dlq.stream, seq);
+  await dropDeadLetter(dlq.jsm, dlq.names, seq).catch((error: unknown) => {
+    throw error instanceof DeadLetterGoneError ? new OperationError(error.message) : error;
+  });
   if (global.json) printJson({ sequence: seq, dropped: true });
   else print(`Dropped dead letter ${seq} from ${dlq.stream}`);
   return 0;

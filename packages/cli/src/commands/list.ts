@@ -1,10 +1,9 @@
 import { isSagaStatus, sagaStatuses, type InstanceFilter, type SagaStatus } from '@sagaflow/core';
 import { UsageError } from '../cli-error.js';
-import { formatAge, parseDuration } from '../duration.js';
 import { globalHelp, integerOption, listOption, noPositionals, parseCommand, printedHelp, stringOption, type Command } from '../options.js';
 import { humanTime, isoTime, paintStatus, palette, print, printJson, table } from '../output.js';
 import { withReadStore } from '../read-store.js';
-import { instanceJson } from '../views.js';
+import { formatAge, parseDuration, instanceJson } from '@sagaflow/inspect';
 
 const defaultLimit = 100;
 const maxLimit = 100_000;

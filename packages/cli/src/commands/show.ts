@@ -1,12 +1,10 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeStream, sagaError } from '@sagaflow/core';
 import { OperationError } from '../cli-error.js';
-import { formatAge, formatDuration } from '../duration.js';
 import { globalHelp, onePositional, parseCommand, printedHelp, type Command } from '../options.js';
 import { compactJson, humanTime, isoTime, paintStatus, palette, parseStored, print, printJson, table, timeOfDay, type Palette } from '../output.js';
 import { withReadStore } from '../read-store.js';
-import { instanceHistory, type FailureView, type StepAttempt, type TimelineEntry } from '../timeline.js';
-import { instanceJson } from '../views.js';
+import { formatAge, formatDuration, instanceHistory, type FailureView, type StepAttempt, type TimelineEntry, instanceJson } from '@sagaflow/inspect';
 
 /** `sagaflow show ID`: one instance and its timeline. */
 export const showCommand: Command = {

@@ -1,11 +1,10 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { decodeStream, sagaStatuses, type InstanceFilter, type SagaStatus } from '@sagaflow/core';
 import { UsageError } from '../cli-error.js';
-import { formatDuration, parseDuration } from '../duration.js';
 import { globalHelp, integerOption, noPositionals, parseCommand, printedHelp, stringOption, type Command } from '../options.js';
 import { isoTime, palette, print, printJson, table } from '../output.js';
 import { withReadStore } from '../read-store.js';
-import { StatsCollector, type SagaStats } from '../stats-model.js';
+import { formatDuration, parseDuration, StatsCollector, type SagaStats } from '@sagaflow/inspect';
 
 const defaultWindow = 1_000;
 const maxWindow = 1_000_000;

@@ -1,5 +1,4 @@
 import type { InstanceSummary, SagaStatus } from '@sagaflow/core';
-import { isoTime, parseStored } from './output.js';
 
 /** An instance's listing row in `--json` output (`list`, `show`, interventions). */
 export interface InstanceJson {
@@ -33,3 +32,15 @@ export const instanceJson = (summary: InstanceSummary): InstanceJson => ({
   startedAt: isoTime(summary.startedAt),
   updatedAt: isoTime(summary.updatedAt),
 });
+
+/** An instant as ISO 8601 UTC with milliseconds, for JSON. */
+export const isoTime = (epochMs: number): string => new Date(epochMs).toISOString();
+
+/** Parses JSON text kept by the store, giving the text itself back if it is not JSON. */
+export function parseStored(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
