@@ -376,6 +376,7 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
           saga: n % 3 === 0 ? 'refund' : 'order-fulfilment',
           status: statuses[n % statuses.length] ?? 'running',
           updatedAt: t0 + Math.floor(n / 2) * 1000,
+          startedAt: t0 + (n % 4) * 1000,
         }),
       );
       const newestFirst = (rows: readonly InstanceSummary[]): string[] =>
@@ -424,6 +425,24 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
         const expected = newestFirst(fixture.filter((r) => r.saga === filter.saga && filter.statuses.includes(r.status) && r.updatedAt >= filter.updatedSince));
         expect(expected.length).toBeGreaterThan(2);
         expect(ids(await store.listInstances(filter))).toEqual(expected);
+      });
+
+      it('filters by a window of last change, a window of start, and an id prefix', async () => {
+        const window = { updatedSince: t0 + 2000, updatedBefore: t0 + 6000 };
+        const changed = newestFirst(fixture.filter((r) => r.updatedAt >= window.updatedSince && r.updatedAt < window.updatedBefore));
+        expect(changed.length).toBeGreaterThan(2);
+        expect(ids(await store.listInstances(window))).toEqual(changed);
+        const started = { startedSince: t0 + 1000, startedBefore: t0 + 3000 };
+        const startedIn = newestFirst(fixture.filter((r) => r.startedAt >= started.startedSince && r.startedAt < started.startedBefore));
+        expect(startedIn.length).toBeGreaterThan(0);
+        expect(startedIn.length).toBeLessThan(fixture.length);
+        expect(ids(await store.listInstances(started))).toEqual(startedIn);
+        expect(ids(await store.listInstances({ idPrefix: 'i1' }))).toEqual(newestFirst(fixture.filter((r) => r.instanceId.startsWith('i1'))));
+        expect(await store.listInstances({ idPrefix: 'nothing-starts-so' })).toEqual([]);
+        const all = { saga: 'order-fulfilment', statuses: ['running', 'stuck'] as SagaStatus[], idPrefix: 'i', updatedBefore: t0 + 7000 };
+        expect(ids(await store.listInstances(all))).toEqual(
+          newestFirst(fixture.filter((r) => r.saga === all.saga && all.statuses.includes(r.status) && r.instanceId.startsWith('i') && r.updatedAt < all.updatedBefore)),
+        );
       });
 
       it('returns at most `limit` rows, 100 by default', async () => {

@@ -61,6 +61,14 @@ export interface InstanceFilter {
   readonly statuses?: readonly SagaStatus[];
   /** Only instances changed at or after this time (epoch ms). */
   readonly updatedSince?: number;
+  /** Only instances changed before this time (epoch ms). */
+  readonly updatedBefore?: number;
+  /** Only instances started at or after this time (epoch ms). */
+  readonly startedSince?: number;
+  /** Only instances started before this time (epoch ms). */
+  readonly startedBefore?: number;
+  /** Only instances whose id starts with this text. */
+  readonly idPrefix?: string;
   /** At most this many (default 100). */
   readonly limit?: number;
   /** Keyset cursor: only instances after this one in the listing order. */

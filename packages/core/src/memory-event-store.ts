@@ -139,6 +139,10 @@ const matches =
     (filter.saga === undefined || summary.saga === filter.saga) &&
     (filter.statuses === undefined || filter.statuses.length === 0 || filter.statuses.includes(summary.status)) &&
     (filter.updatedSince === undefined || summary.updatedAt >= filter.updatedSince) &&
+    (filter.updatedBefore === undefined || summary.updatedAt < filter.updatedBefore) &&
+    (filter.startedSince === undefined || summary.startedAt >= filter.startedSince) &&
+    (filter.startedBefore === undefined || summary.startedAt < filter.startedBefore) &&
+    (filter.idPrefix === undefined || summary.instanceId.startsWith(filter.idPrefix)) &&
     (filter.after === undefined || newestFirst(summary, filter.after) > 0);
 
 /** Listing order: latest `updatedAt` first, then instance id descending. */

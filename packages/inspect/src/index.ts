@@ -13,3 +13,4 @@ export {
   type TimelineEntry,
 } from './timeline.js';
 export { instanceJson, isoTime, parseStored, type InstanceJson } from './views.js';
+export { cursorOf, listLimits, listQueryOf, type ListLimits, type ListProblem, type ListQuery, type ListRequest } from './list-filter.js';

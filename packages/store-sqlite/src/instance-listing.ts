@@ -42,8 +42,9 @@ const order = 'ORDER BY updated_at DESC, instance_id DESC';
 /**
  * The query listing instances that match `filter`, newest change first (ties: instance id descending).
  * Each filter shape reads one index whose key ends in the listing order, so a page costs its size, not
- * the table's: `saga` and one status are equality prefixes, `updatedSince` and the keyset cursor `after`
- * are a range on the rest. Several statuses become one such read per status, merged and cut to the limit.
+ * the table's: `saga` and one status are equality prefixes, `updatedSince`, `updatedBefore` and the keyset
+ * cursor `after` are a range on the rest; `startedSince`, `startedBefore` and `idPrefix` are checked on the
+ * rows of that range (a rare match costs more of the range). Several statuses become one such read per status, merged and cut to the limit.
  * `INDEXED BY` makes a query that cannot use its index fail rather than scan.
  */
 export function listingQuery(filter: InstanceFilter, limit: number): ListingQuery {
@@ -57,6 +58,23 @@ export function listingQuery(filter: InstanceFilter, limit: number): ListingQuer
   if (filter.updatedSince !== undefined) {
     shared.push('updated_at >= @updatedSince');
     params.updatedSince = filter.updatedSince;
+  }
+  if (filter.updatedBefore !== undefined) {
+    shared.push('updated_at < @updatedBefore');
+    params.updatedBefore = filter.updatedBefore;
+  }
+  // Not in the index's key: read off each row of the index range (started_at) or its key (instance_id).
+  if (filter.startedSince !== undefined) {
+    shared.push('started_at >= @startedSince');
+    params.startedSince = filter.startedSince;
+  }
+  if (filter.startedBefore !== undefined) {
+    shared.push('started_at < @startedBefore');
+    params.startedBefore = filter.startedBefore;
+  }
+  if (filter.idPrefix !== undefined) {
+    shared.push('substr(instance_id, 1, length(@idPrefix)) = @idPrefix');
+    params.idPrefix = filter.idPrefix;
   }
   if (filter.after !== undefined) {
     shared.push('(updated_at, instance_id) < (@afterUpdatedAt, @afterInstanceId)');

@@ -1,17 +1,14 @@
-import { isSagaStatus, sagaStatuses, type InstanceFilter, type SagaStatus } from '@sagaflow/core';
+import { sagaStatuses } from '@sagaflow/core';
 import { UsageError } from '../cli-error.js';
-import { globalHelp, integerOption, listOption, noPositionals, parseCommand, printedHelp, stringOption, type Command } from '../options.js';
+import { globalHelp, listOption, noPositionals, parseCommand, printedHelp, stringOption, type Command } from '../options.js';
 import { humanTime, isoTime, paintStatus, palette, print, printJson, table } from '../output.js';
 import { withReadStore } from '../read-store.js';
-import { formatAge, parseDuration, instanceJson } from '@sagaflow/inspect';
-
-const defaultLimit = 100;
-const maxLimit = 100_000;
+import { cursorOf, formatAge, instanceJson, listLimits, listQueryOf } from '@sagaflow/inspect';
 
 /** `sagaflow list`: the listing rows of the store, newest change first. */
 export const listCommand: Command = {
   name: 'list',
-  help: `Usage: sagaflow list [--saga NAME] [--status STATUS]... [--since DURATION] [--limit N] [--after CURSOR] [global options]
+  help: `Usage: sagaflow list [--saga NAME] [--status STATUS]... [--since DURATION] [--prefix ID] [--limit N] [--after CURSOR] [global options]
 
 Lists saga instances, most recently changed first: id, saga, version, status, current step,
 attempts, age (since start) and last change (UTC). Reads the store's listing (indexed, one page),
@@ -22,7 +19,8 @@ Options:
   --status STATUS     only instances in this status; repeat or comma-separate for several
                       (${sagaStatuses.join(', ')})
   --since DURATION    only instances changed within this time: 90s, 15m, 2h, 7d, 1w, 1h30m
-  --limit N           at most N rows (default ${defaultLimit}, at most ${maxLimit})
+  --prefix ID         only instances whose id starts with ID
+  --limit N           at most N rows (default ${listLimits.default}, at most ${listLimits.max})
   --after CURSOR      the page after this cursor ("next" in --json output, or the footer)
 
 ${globalHelp}
@@ -37,34 +35,27 @@ Examples:
       saga: { type: 'string' },
       status: { type: 'string', multiple: true },
       since: { type: 'string' },
+      prefix: { type: 'string' },
       limit: { type: 'string' },
       after: { type: 'string' },
     });
     if (printedHelp(global, this)) return 0;
     noPositionals(positionals);
-    const statuses = listOption(values, 'status');
-    const unknown = statuses.filter((status) => !isSagaStatus(status));
-    if (unknown.length > 0) throw new UsageError(`Unknown status ${unknown.map((s) => `"${s}"`).join(', ')}: use ${sagaStatuses.join(', ')}`);
-    const sinceText = stringOption(values, 'since');
-    const since = sinceText === undefined ? undefined : parseDuration(sinceText);
-    if (sinceText !== undefined && since === undefined) throw new UsageError(`--since takes a duration such as 90s, 15m, 2h, 7d or 1w, not "${sinceText}"`);
-    const limit = integerOption(values, 'limit', defaultLimit, maxLimit);
-    const afterText = stringOption(values, 'after');
-    const after = afterText === undefined ? undefined : parseCursor(afterText);
-    const saga = stringOption(values, 'saga');
     const now = Date.now();
-    const filter: InstanceFilter = {
-      ...(saga === undefined ? {} : { saga }),
-      ...(statuses.length === 0 ? {} : { statuses: statuses as SagaStatus[] }),
-      ...(since === undefined ? {} : { updatedSince: now - since }),
-      ...(after === undefined ? {} : { after }),
-      limit: limit + 1,
-    };
+    const afterText = stringOption(values, 'after');
+    const asked = listQueryOf(
+      { saga: stringOption(values, 'saga'), statuses: listOption(values, 'status'), since: stringOption(values, 'since'), prefix: stringOption(values, 'prefix'), limit: stringOption(values, 'limit'), after: afterText },
+      now,
+    );
+    if (!asked.ok) throw new UsageError(asked.error.problem);
+    const { filter, limit, statuses } = asked.query;
+    const saga = filter.saga;
+    const since = filter.updatedSince;
     const rows = await withReadStore(global.store, (store) => store.listInstances(filter));
     const shown = rows.slice(0, limit);
     const more = rows.length > limit;
     const last = shown.at(-1);
-    const next = more && last !== undefined ? `${last.updatedAt}:${last.instanceId}` : null;
+    const next = more && last !== undefined ? cursorOf(last) : null;
 
     if (global.json) {
       printJson({
@@ -76,7 +67,8 @@ Examples:
         filter: {
           saga: saga ?? null,
           statuses,
-          since: since === undefined ? null : isoTime(now - since),
+          since: since === undefined ? null : isoTime(since),
+          prefix: filter.idPrefix ?? null,
           after: afterText ?? null,
         },
       });
@@ -108,13 +100,3 @@ Examples:
     return 0;
   },
 };
-
-/** A keyset cursor `<updatedAt epoch ms>:<instance id>`. */
-function parseCursor(text: string): { updatedAt: number; instanceId: string } {
-  const colon = text.indexOf(':');
-  const updatedAt = Number(text.slice(0, colon));
-  if (colon < 1 || !Number.isSafeInteger(updatedAt) || colon === text.length - 1) {
-    throw new UsageError(`--after takes a cursor "<epoch ms>:<instance id>" as printed by list, not "${text}"`);
-  }
-  return { updatedAt, instanceId: text.slice(colon + 1) };
-}
