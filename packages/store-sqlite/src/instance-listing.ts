@@ -40,6 +40,20 @@ const columns =
 const order = 'ORDER BY updated_at DESC, instance_id DESC';
 
 /**
+ * The filter's simple conditions, each bound by the filter field's name. `saga` is an index prefix and
+ * the change window a range of the index; the start window and the id prefix are checked on the rows
+ * of that range (`started_at` off the row, `instance_id` off the index key).
+ */
+const conditions: readonly (readonly ['saga' | 'updatedSince' | 'updatedBefore' | 'startedSince' | 'startedBefore' | 'idPrefix', string])[] = [
+  ['saga', 'saga = @saga'],
+  ['updatedSince', 'updated_at >= @updatedSince'],
+  ['updatedBefore', 'updated_at < @updatedBefore'],
+  ['startedSince', 'started_at >= @startedSince'],
+  ['startedBefore', 'started_at < @startedBefore'],
+  ['idPrefix', 'substr(instance_id, 1, length(@idPrefix)) = @idPrefix'],
+];
+
+/**
  * The query listing instances that match `filter`, newest change first (ties: instance id descending).
  * Each filter shape reads one index whose key ends in the listing order, so a page costs its size, not
  * the table's: `saga` and one status are equality prefixes, `updatedSince`, `updatedBefore` and the keyset
@@ -51,30 +65,11 @@ export function listingQuery(filter: InstanceFilter, limit: number): ListingQuer
   const statuses = [...new Set(filter.statuses ?? [])];
   const params: ListingParams = { limit };
   const shared: string[] = [];
-  if (filter.saga !== undefined) {
-    shared.push('saga = @saga');
-    params.saga = filter.saga;
-  }
-  if (filter.updatedSince !== undefined) {
-    shared.push('updated_at >= @updatedSince');
-    params.updatedSince = filter.updatedSince;
-  }
-  if (filter.updatedBefore !== undefined) {
-    shared.push('updated_at < @updatedBefore');
-    params.updatedBefore = filter.updatedBefore;
-  }
-  // Not in the index's key: read off each row of the index range (started_at) or its key (instance_id).
-  if (filter.startedSince !== undefined) {
-    shared.push('started_at >= @startedSince');
-    params.startedSince = filter.startedSince;
-  }
-  if (filter.startedBefore !== undefined) {
-    shared.push('started_at < @startedBefore');
-    params.startedBefore = filter.startedBefore;
-  }
-  if (filter.idPrefix !== undefined) {
-    shared.push('substr(instance_id, 1, length(@idPrefix)) = @idPrefix');
-    params.idPrefix = filter.idPrefix;
+  for (const [key, condition] of conditions) {
+    const value = filter[key];
+    if (value === undefined) continue;
+    shared.push(condition);
+    params[key] = value;
   }
   if (filter.after !== undefined) {
     shared.push('(updated_at, instance_id) < (@afterUpdatedAt, @afterInstanceId)');
