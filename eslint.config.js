@@ -9,7 +9,7 @@ const ioModules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/dist-test/**', '**/node_modules/**', 'coverage/**', '.sagaflow/**', 'packages/cli/templates/**'] },
+  { ignores: ['**/dist/**', '**/dist-test/**', '**/.ui-types/**', '**/node_modules/**', 'coverage/**', '.sagaflow/**', 'packages/cli/templates/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

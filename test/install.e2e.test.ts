@@ -141,6 +141,7 @@ describe('the packages', () => {
     expect(tarballs.map((tarball) => tarball.manifest.name).sort()).toEqual([
       '@sagaflow/barrier',
       '@sagaflow/cli',
+      '@sagaflow/console',
       '@sagaflow/core',
       '@sagaflow/engine',
       '@sagaflow/inspect',
@@ -163,7 +164,7 @@ describe('the packages', () => {
 
   it('hold their compiled JavaScript, declarations, source maps, README, LICENSE and CHANGELOG, and nothing else', () => {
     for (const { manifest, files } of tarballs) {
-      const allowed = /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|bin\/[\w-]+\.js|dist\/[\w/-]+\.(js|d\.ts|js\.map)|templates\/project\/.+)$/u;
+      const allowed = /^(package\.json|README\.md|LICENSE|CHANGELOG\.md|bin\/[\w-]+\.js|dist\/[\w/-]+\.(js|d\.ts|js\.map)|dist\/ui\/[\w./-]+\.(html|css|js)|templates\/project\/.+)$/u;
       expect(files.filter((file) => !allowed.test(file)), manifest.name).toEqual([]);
       expect(files.filter((file) => /(^|\/)(tests?|fixtures?)(\/|$)|\.test\.|\.tsbuildinfo$/u.test(file)), manifest.name).toEqual([]);
       expect(files, manifest.name).toEqual(expect.arrayContaining(['README.md', 'LICENSE', 'CHANGELOG.md', 'dist/index.js', 'dist/index.d.ts', 'dist/index.js.map']));

@@ -15,6 +15,7 @@ const commands: readonly { readonly name: string; readonly summary: string; read
   { name: 'abort', summary: 'stop a running instance and compensate what it did', load: async () => (await import('./commands/abort.js')).abortCommand },
   { name: 'resume', summary: 'send again the commands and timers an instance waits for', load: async () => (await import('./commands/resume.js')).resumeCommand },
   { name: 'skip', summary: 'mark a stuck compensation as done by hand and carry on', load: async () => (await import('./commands/skip.js')).skipCommand },
+  { name: 'ui', summary: 'the console: a web page to watch instances, dead letters and engines, and repair instances', load: async () => (await import('./commands/ui.js')).uiCommand },
   { name: 'dlq', summary: 'dead letters: list, show, replay, drop', load: async () => (await import('./commands/dlq.js')).dlqCommand },
   {
     name: 'cluster',
@@ -44,6 +45,9 @@ ${section(['retry', 'abort', 'resume', 'skip'])}
 Dead letters (NATS):
 ${section(['dlq'])}
 
+Console:
+${section(['ui'])}
+
 Run:
 ${section(['init', 'start', 'run', 'ping', 'cluster'])}
 
@@ -55,7 +59,7 @@ function line(command: { name: string; summary: string }): string {
 }
 
 /** Errors whose message is the whole story: no hint to use --verbose. */
-const knownTags = new Set(['NatsUnavailable', 'EventStoreUnavailable', 'NoEngine', 'StreamConflict', 'NoStartStream', 'NamespaceConfig', 'NoOwner', 'WrongExpectedRevision']);
+const knownTags = new Set(['NatsUnavailable', 'EventStoreUnavailable', 'NoEngine', 'StreamConflict', 'NoStartStream', 'NamespaceConfig', 'NoOwner', 'ConsoleConfig', 'WrongExpectedRevision']);
 const isKnown = (error: unknown): boolean =>
   error instanceof OperationError || (typeof error === 'object' && error !== null && knownTags.has(String((error as { _tag?: unknown })._tag)));
 

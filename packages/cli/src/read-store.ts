@@ -9,14 +9,19 @@ import { maskStoreUrl, openStore } from './store-url.js';
  * an error here, where `openStore` would create an empty store (and its directory) at a mistyped path.
  */
 export async function withReadStore<T>(url: string, work: (store: EventStore) => Promise<T>): Promise<T> {
-  const sqlitePath = /^sqlite:/i.test(url) ? url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : undefined;
-  if (sqlitePath !== undefined && sqlitePath !== '' && sqlitePath !== ':memory:' && !existsSync(sqlitePath)) {
-    throw new OperationError(`No event store at ${sqlitePath} (store ${maskStoreUrl(url)}): check --store or SAGAFLOW_STORE`);
-  }
-  const store = await openStore(url);
+  const store = await openReadStore(url);
   try {
     return await work(store);
   } finally {
     await store.close();
   }
+}
+
+/** Opens the store for reading: as {@link openStore}, but a SQLite file that does not exist is an error. */
+export async function openReadStore(url: string): Promise<EventStore> {
+  const sqlitePath = /^sqlite:/i.test(url) ? url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '') : undefined;
+  if (sqlitePath !== undefined && sqlitePath !== '' && sqlitePath !== ':memory:' && !existsSync(sqlitePath)) {
+    throw new OperationError(`No event store at ${sqlitePath} (store ${maskStoreUrl(url)}): check --store or SAGAFLOW_STORE`);
+  }
+  return openStore(url);
 }

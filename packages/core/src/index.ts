@@ -27,6 +27,7 @@ export {
   type Codec,
   type CompensationSpec,
   type FlowItem,
+  type FlowOutline,
   type ParallelGroup,
   type SagaDefinition,
   type Step,

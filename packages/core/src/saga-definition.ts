@@ -90,7 +90,15 @@ export interface SagaDefinition<I = unknown> {
   readonly options: ResolvedSagaOptions;
   readonly steps: ReadonlyMap<string, AnyStep<I>>;
   readonly machine: AnyStateMachine;
+  /**
+   * The shape `define` was given: steps in sequence and parallel groups, by name, for tools that draw
+   * the saga (the console). `null` for a hand-written machine (`defineMachine`), whose shape is its machine's.
+   */
+  readonly flow: readonly FlowOutline[] | null;
 }
+
+/** One item of a saga's flow as tools see it: a step, or a parallel group of steps. */
+export type FlowOutline = { readonly kind: 'step'; readonly name: string } | { readonly kind: 'parallel'; readonly name: string; readonly steps: readonly string[] };
 
 /** A saga of any input type. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -156,7 +164,8 @@ export class SagaBuilder<I> {
   define(flow: readonly FlowItem<I>[]): SagaDefinition<I> {
     if (flow.length === 0) throw new Error(`Saga "${this.name}" has no steps`);
     const steps = this.collectSteps(flow);
-    return this.build(steps, compileFlow(machineKit(this.name, steps, this.options), flow, this.options.deadlineMs !== null));
+    const outline = flow.map((item): FlowOutline => (item.kind === 'step' ? { kind: 'step', name: item.name } : { kind: 'parallel', name: item.name, steps: item.steps.map((step) => step.name) }));
+    return this.build(steps, compileFlow(machineKit(this.name, steps, this.options), flow, this.options.deadlineMs !== null), outline);
   }
 
   /**
@@ -165,7 +174,7 @@ export class SagaBuilder<I> {
    */
   defineMachine(steps: readonly AnyStep<I>[], build: (kit: MachineKit) => AnyStateMachine): SagaDefinition<I> {
     const stepMap = this.collectSteps(steps);
-    return this.build(stepMap, build(machineKit(this.name, stepMap, this.options)));
+    return this.build(stepMap, build(machineKit(this.name, stepMap, this.options)), null);
   }
 
   private collectSteps(items: readonly FlowItem<I>[]): ReadonlyMap<string, AnyStep<I>> {
@@ -185,7 +194,7 @@ export class SagaBuilder<I> {
     return steps;
   }
 
-  private build(steps: ReadonlyMap<string, AnyStep<I>>, machine: AnyStateMachine): SagaDefinition<I> {
-    return { name: this.name, version: this.version, input: this.input, options: this.options, steps, machine };
+  private build(steps: ReadonlyMap<string, AnyStep<I>>, machine: AnyStateMachine, flow: readonly FlowOutline[] | null): SagaDefinition<I> {
+    return { name: this.name, version: this.version, input: this.input, options: this.options, steps, machine, flow };
   }
 }
