@@ -43,19 +43,8 @@ export const get = <T>(path: string): Promise<T> => call<T>('GET', path);
 export const post = <T>(path: string, body: unknown): Promise<T> => call<T>('POST', path, body);
 export const remove = <T>(path: string): Promise<T> => call<T>('DELETE', path);
 
-/** An instance's listing row, as the API gives it. */
-export interface InstanceRow {
-  readonly instanceId: string;
-  readonly saga: string;
-  readonly version: number;
-  readonly status: string;
-  readonly currentStep: string | null;
-  readonly attempts: number;
-  readonly revision: number;
-  readonly state: unknown;
-  readonly startedAt: string;
-  readonly updatedAt: string;
-}
+/** An instance's listing row, as the API gives it (the command's `--json` row). */
+export type { InstanceJson as InstanceRow } from '@sagaflow/inspect';
 
 export interface Session {
   readonly operator: string | null;

@@ -13,6 +13,13 @@ interface Page {
 
 const fields = ['saga', 'prefix', 'startedFrom', 'startedTo', 'changedFrom', 'changedTo'] as const;
 type Field = (typeof fields)[number];
+/** The time windows, as the filter form labels them. */
+const times: readonly (readonly [Field, string])[] = [
+  ['startedFrom', 'Started from'],
+  ['startedTo', 'to'],
+  ['changedFrom', 'Changed from'],
+  ['changedTo', 'to'],
+];
 type Filter = Partial<Record<Field, string>> & { readonly status: readonly string[] };
 
 /** `datetime-local` (taken as UTC) → ISO, and back. */
@@ -93,18 +100,11 @@ export function InstancesPage() {
             </label>
           ))}
         </fieldset>
-        <label>
-          Started from <input type="datetime-local" name="startedFrom" value={fromIso(draft.startedFrom)} onInput={setTime('startedFrom')} />
-        </label>
-        <label>
-          to <input type="datetime-local" name="startedTo" value={fromIso(draft.startedTo)} onInput={setTime('startedTo')} />
-        </label>
-        <label>
-          Changed from <input type="datetime-local" name="changedFrom" value={fromIso(draft.changedFrom)} onInput={setTime('changedFrom')} />
-        </label>
-        <label>
-          to <input type="datetime-local" name="changedTo" value={fromIso(draft.changedTo)} onInput={setTime('changedTo')} />
-        </label>
+        {times.map(([field, label]) => (
+          <label>
+            {label} <input type="datetime-local" name={field} value={fromIso(draft[field])} onInput={setTime(field)} />
+          </label>
+        ))}
         <button type="submit" class="primary">
           Filter
         </button>
