@@ -460,7 +460,7 @@ describe('errors: one line, the right exit code', () => {
   });
 
   it('every command has --help with examples; usage errors exit 2', async () => {
-    const names = ['list', 'show', 'watch', 'stats', 'retry', 'abort', 'resume', 'skip', 'dlq', 'init', 'start', 'run', 'cluster'];
+    const names = ['list', 'show', 'watch', 'stats', 'retry', 'abort', 'resume', 'skip', 'dlq', 'init', 'start', 'run', 'cluster', 'ui'];
     const helps = await Promise.all(names.map((name) => sagaflow([name, '--help'])));
     helps.forEach((help, index) => {
       expect(help.code).toBe(0);
