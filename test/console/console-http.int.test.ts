@@ -177,6 +177,18 @@ describe('sagaflow ui, over HTTP', () => {
     expect((await new Visitor(local).request('GET', '/api/instances', undefined, { authorization: `Bearer ${token}` })).status).toBe(200);
   });
 
+  it('sagaflow run --ui serves the console from the engine\'s own process', async () => {
+    const engine = spawnNode([...sagaflowFromSources, 'run', '--store', storeUrl, '--nats', inject('natsUrl'), '--namespace', `${namespace}run`, '--sagas', 'test/fixtures/cli-sagas', '--ui', '--ui-port', '0']);
+    consoles.push(engine);
+    const ready = await engine.waitFor(/console ready: /u, 30_000);
+    const visitor = new Visitor(/(http:\/\/\S+\/)/u.exec(ready)?.[1] ?? '');
+    await engine.waitFor(/engine ready/u, 30_000);
+    const engines = await visitor.request('GET', '/api/engines');
+    expect(engines.status).toBe(200);
+    expect(engines.json).toMatchObject({ namespace: `${namespace}run`, answering: { sagas: ['cli-repair@1'] }, problem: null });
+    expect((await sagaflow(['run', '--ui-port', '1'])).stderr).toContain('--ui-host, --ui-port, --ui-token, --ui-users and --ui-read-only go with --ui');
+  });
+
   it('never sends the store\'s or NATS\'s address to the browser', async () => {
     const visitor = new Visitor(await ui());
     const texts = await Promise.all(['/', '/instances/a-1', '/api/session', '/api/engines', '/api/overview', '/api/sagas', '/api/instances', '/api/instances/a-1'].map(async (path) => (await visitor.request('GET', path)).text));

@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { checkEngineId, commandHeaderForms, createNatsTransport, connectNats, openPartitionLeases, serveControl, type CommandHeaderForm } from '@sagaflow/nats';
+import { ConsoleConfigError, startConsole } from '@sagaflow/console';
 import { ClusterMember, Engine } from '@sagaflow/engine';
 import { UsageError } from '../cli-error.js';
+import { consoleOptionsHelp, consoleSettings } from '../console-settings.js';
 import { loadSagas } from '../load-sagas.js';
 import { natsSettings, natsUrlForPeople } from '../nats-client.js';
 import { globalHelp, noPositionals, parseCommand, printedHelp, type Command } from '../options.js';
@@ -39,6 +41,8 @@ Options:
                     them through the loss of a server); applied to existing streams too
   --engine-id ID    this engine's name among the namespace's engines (default: host, pid and a
                     random suffix); letters, digits, "-", "_", "="
+  --ui              also serve the console (as sagaflow ui does) from this process, with:
+${consoleOptionsHelp('ui-')}
   --command-headers compact|full
                     what a command's headers spell out (default compact: its instance and effect id).
                     Workers of an earlier Sagaflow read only full ones: use full until every worker
@@ -60,6 +64,12 @@ Examples:
       'lease-ttl-ms': { type: 'string' },
       'engine-id': { type: 'string' },
       replicas: { type: 'string' },
+      ui: { type: 'boolean' },
+      'ui-host': { type: 'string' },
+      'ui-port': { type: 'string' },
+      'ui-token': { type: 'string' },
+      'ui-users': { type: 'string' },
+      'ui-read-only': { type: 'boolean' },
     });
     if (printedHelp(global, this)) return 0;
     noPositionals(positionals);
@@ -81,6 +91,8 @@ Examples:
     if (!(commandHeaderForms as readonly string[]).includes(headerForm)) {
       throw new UsageError(`Unknown --command-headers "${headerForm}": use ${commandHeaderForms.join(' or ')}`);
     }
+    const consoleOptions = values.ui === true ? consoleSettings(values, global.env, 'ui-') : null;
+    if (consoleOptions === null && Object.keys(values).some((name) => name.startsWith('ui-'))) throw new UsageError('--ui-host, --ui-port, --ui-token, --ui-users and --ui-read-only go with --ui');
     const registry = await loadSagas(global.sagas);
     const log = {
       info: (message: string) => process.stdout.write(`${new Date().toISOString()} ${message}\n`),
@@ -131,6 +143,19 @@ Examples:
         };
       },
     });
+    const served =
+      consoleOptions === null
+        ? null
+        : await startConsole({ store, connection, namespace: global.namespace, registry, ...consoleOptions }).catch(async (error: unknown) => {
+            await control.stop();
+            await member.leave();
+            await transport.close();
+            await engine.stop();
+            await connection.close();
+            await store.close();
+            throw error instanceof ConsoleConfigError ? new UsageError(error.message) : error;
+          });
+    if (served !== null) log.info(`console ready: ${served.url}`);
     log.info(
       `engine ready: store ${maskStoreUrl(global.store)}, nats ${natsUrlForPeople(global)}, ` +
         `namespace ${global.namespace}, sagas ${registry.list().join(', ')}; engine ${member.id} holds ${member.partitions.length} of ` +
@@ -141,6 +166,7 @@ Examples:
       process.once('SIGTERM', resolve);
     });
     log.info('stopping: finishing work in progress, handing the partitions over');
+    await served?.close();
     await control.stop();
     await member.leave();
     await transport.close();
