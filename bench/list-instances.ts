@@ -15,9 +15,10 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { encodeEvent, type AppendRequest, type InstanceFilter, type SagaEvent, type SagaStatus } from '@sagaflow/core';
+import type { InstanceFilter } from '@sagaflow/core';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import { sagaflowFromSources } from '../examples/demo/processes.js';
+import { fillLargeStore } from './large-store.js';
 import { benchOf, readOptions, wholeNumber } from './options.js';
 
 const usage = `
@@ -42,33 +43,6 @@ const dir = mkdtempSync(join(tmpdir(), 'sagaflow-bench-'));
 const path = join(dir, 'sagaflow.db');
 const day = 86_400_000;
 
-/** A deterministic spread: 80% order-fulfilment, 20% trip-booking; 90% completed, 6% compensated, 3% running, 1% stuck; changed over 30 days. */
-function instance(n: number, now: number): AppendRequest {
-  const saga = n % 5 === 0 ? 'trip-booking' : 'order-fulfilment';
-  const roll = (n * 7919) % 100;
-  const status: SagaStatus = roll < 90 ? 'completed' : roll < 96 ? 'compensated' : roll < 99 ? 'running' : 'stuck';
-  const instanceId = `${saga === 'trip-booking' ? 'trip' : 'order'}-${String(n).padStart(6, '0')}`;
-  const startedAt = now - Math.floor(((n * 104_729) % 1_000_003) / 1_000_003 * 30 * day);
-  const updatedAt = startedAt + ((n * 31) % 5_000);
-  const step = saga === 'trip-booking' ? 'bookFlight' : 'reserveInventory';
-  const base = { at: startedAt, state: { [step]: 'attempt' }, status: 'running' as const };
-  const effectId = `${instanceId}/${step}/action/1`;
-  const events: SagaEvent[] = [
-    { type: 'SagaStarted', ...base, saga, sagaVersion: 1, instanceId, input: { orderId: instanceId, amountCents: n % 10_000 } },
-    { type: 'StepDispatched', ...base, step, attempt: 1, effectId, command: { orderId: instanceId } },
-    { type: 'StepSucceeded', ...base, at: updatedAt, status, state: status, step, attempt: 1, effectId, reply: { id: `r-${n}` } },
-    status === 'completed'
-      ? { type: 'SagaCompleted', at: updatedAt, state: status, status }
-      : { type: 'TimerScheduled', at: updatedAt, state: status, status, timerId: `${instanceId}/timer/3`, xstateId: 'x', event: { type: 'x' }, dueAt: updatedAt + 1000, purpose: 'custom', step: null },
-  ];
-  return {
-    instanceId,
-    expectedRevision: -1,
-    events: events.map(encodeEvent),
-    summary: { instanceId, saga, version: 1, status, state: JSON.stringify(status), currentStep: step, attempts: 1, revision: events.length - 1, startedAt, updatedAt },
-  };
-}
-
 function sagaflow(args: readonly string[]): number {
   const started = performance.now();
   execFileSync(process.execPath, [...sagaflowFromSources, ...args], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'inherit'] });
@@ -81,17 +55,8 @@ const median = (samples: readonly number[]): number => {
   return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 };
 
-const fillStarted = performance.now();
-const store = openSqliteEventStore(path);
 const now = Date.now();
-for (let from = 0; from < total; from += batchSize) {
-  const requests = Array.from({ length: Math.min(batchSize, total - from) }, (_, i) => instance(from + i, now));
-  const results = await store.appendMany(requests);
-  const failed = results.find((result) => result instanceof Error);
-  if (failed !== undefined) throw failed;
-}
-await store.close();
-const fillMs = performance.now() - fillStarted;
+const fillMs = await fillLargeStore(path, total, batchSize, now);
 const sizeMb = statSync(path).size / 1024 / 1024;
 
 // The query alone, in this process: what the listing costs the store, without the binary's start-up.

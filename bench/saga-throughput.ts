@@ -67,6 +67,7 @@ Benches of their own (their options with --help after them):
   npm run bench -- --only decision   CPU per saga of the pure decision path (bench/decision-path.ts)
   npm run bench -- --only append     CPU per saga of the SQLite store's appends (bench/store-append.ts)
   npm run bench -- --only takeover   how long a killed engine's partitions wait for another (bench/takeover.ts)
+  npm run bench -- --only console    the console's list API and first paint over 100,000 instances (bench/console.ts)
 `;
 
 const argv = process.argv.slice(2);
@@ -76,6 +77,7 @@ const sideBenches: Readonly<Record<string, string>> = {
   decision: 'bench/decision-path.ts',
   append: 'bench/store-append.ts',
   takeover: 'bench/takeover.ts',
+  console: 'bench/console.ts',
 };
 const onlyAt = argv.findIndex((arg) => arg === '--only' || arg.startsWith('--only='));
 const onlyArg = argv[onlyAt] ?? '';

@@ -19,7 +19,7 @@ describe('npm run bench: bad options, and a missing nats-server, are refused wit
     [['--workloads', 'W1,W3'], 'bench: --workloads takes a comma-separated list of W1, W2; got "W1,W3"'],
     [['--only', 'sagaflw'], 'bench: --only takes a comma-separated list of sagaflow, sagaflow-tsx, baseline; got "sagaflw"'],
     [['--only', 'toString'], 'bench: --only takes a comma-separated list of sagaflow, sagaflow-tsx, baseline; got "toString"'],
-    [['--only', 'sagaflow,scale'], 'bench: --only list|scale|decision|append|takeover runs a bench of its own and takes no other deployment; got "sagaflow,scale"'],
+    [['--only', 'sagaflow,scale'], 'bench: --only list|scale|decision|append|takeover|console runs a bench of its own and takes no other deployment; got "sagaflow,scale"'],
     [['--stages', '--c1-n', '0'], 'bench: --stages watches one more concurrency-1 run per workload; it needs --c1-n above 0'],
     [['--engines', '9'], 'bench: --engines takes a whole number from 1 to 8, not 9'],
     [['--engines', '2', '--only', 'baseline'], 'bench: --engines compares Sagaflow with several engines against one: keep sagaflow in --only'],
