@@ -56,7 +56,7 @@ describe('restarts in the middle of 300 order sagas over NATS', () => {
     await server.stop();
     await new Promise((resolve) => setTimeout(resolve, 500));
     server = await startNatsServer({ port: server.port, storeDir: server.storeDir });
-    expect(Object.fromEntries(await cluster.settled(count, 120_000))).toEqual({ completed: 240, compensated: 60 });
+    expect(Object.fromEntries(await cluster.settled(count, 100_000))).toEqual({ completed: 240, compensated: 60 });
     await expectOrdersSettledOnce(cluster.eventStore(), databases(cluster), count);
   });
 });

@@ -128,7 +128,11 @@ export class ClusterMember implements Ownership {
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      void this.serialized(() => this.round()).finally(() => this.schedule());
+      // A failed round (NATS unreachable, a request timed out) is logged by `serialized`; the next tick tries again.
+      this.serialized(() => this.round()).then(
+        () => this.schedule(),
+        () => this.schedule(),
+      );
     }, this.tickMs);
   }
 

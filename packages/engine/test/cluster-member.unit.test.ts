@@ -123,6 +123,28 @@ describe('ClusterMember', () => {
     expect((await leases.members()).map((m) => m.id)).toEqual(['b']);
   });
 
+  it('a round that fails (NATS unreachable, a request timed out) is logged, and the next tick runs another', async () => {
+    const store = createMemoryEventStore();
+    const leases = new MemoryLeases(partitions, 10_000, () => performance.now());
+    const errors: string[] = [];
+    const transport = partitionedTransport();
+    const member = new ClusterMember({ identity: { id: 'a', host: 'test', pid: 1, startedAt: 0 }, leases, transport, tickMs: 20, log: { ...silentLog, error: (line: string) => errors.push(line) } });
+    const engine = new Engine({ store, registry, transport, log: silentLog, ownership: member });
+    nodes.push({ member, engine, transport });
+    await member.join(engine);
+    let failures = 3;
+    const members = leases.members.bind(leases);
+    leases.members = () => (failures-- > 0 ? Promise.reject(new Error('timeout')) : members());
+    await eventually(() => failures < 0);
+    // Rounds go on after the failed ones (an escaped rejection would have failed this run): one announces again.
+    let announced = 0;
+    const announce = leases.announce.bind(leases);
+    leases.announce = (m) => (announced++, announce(m));
+    await eventually(() => announced > 1);
+    expect(errors.slice(0, 3)).toEqual(['cluster round failed: timeout', 'cluster round failed: timeout', 'cluster round failed: timeout']);
+    expect(member.partitions).toHaveLength(partitions);
+  });
+
   it('stops deciding the moment its lease lapses on its own clock, before the store would let another engine take it', async () => {
     const store = createMemoryEventStore();
     let clock = 0;

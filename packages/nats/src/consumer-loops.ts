@@ -17,7 +17,10 @@ export async function pump(js: JetStreamClient, stream: string, durable: string,
     for await (const msg of messages) {
       const work = handle(msg);
       into.inFlight.add(work);
-      void work.finally(() => into.inFlight.delete(work));
+      // The handlers settle their message themselves (ack, nak or dead letter); one that throws leaves it
+      // unacknowledged, so JetStream redelivers it after ack_wait. Either way only the bookkeeping is left.
+      const forget = (): void => void into.inFlight.delete(work);
+      work.then(forget, forget);
     }
   })();
 }
