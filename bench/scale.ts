@@ -213,7 +213,7 @@ async function startEngine(natsUrl: string, namespace: string, path = storePath,
   const ready = await child.waitFor(/engine ready/u, 120_000);
   const spawnToReadyMs = performance.now() - t0;
   const connecting = child.lines.find((line) => line.includes('connecting to NATS')) ?? '';
-  const resumed = child.lines.find((line) => / resumed \d+ instance\(s\): /u.test(line)) ?? ready;
+  const resumed = child.lines.find((line) => /\bresumed \d+ instance\(s\): /u.test(line)) ?? ready;
   return { child, spawnToConnectingMs: lineAt(connecting, spawnedEpoch), spawnToResumedMs: lineAt(resumed, spawnedEpoch), spawnToReadyMs, resumedLine: resumed.slice(25) };
 }
 

@@ -149,6 +149,7 @@ describe('the packages', () => {
       '@sagaflow/outbox',
       '@sagaflow/store-eventstoredb',
       '@sagaflow/store-sqlite',
+      '@sagaflow/telemetry',
       '@sagaflow/worker',
       'sagaflow',
     ]);

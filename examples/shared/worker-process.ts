@@ -2,6 +2,7 @@
  * The command line shared by the example worker processes:
  *   --service NAME --db PATH [--namespace NS] [--nats URL]
  *   [--ack-wait-ms N] [--heartbeat-ms N] [--latency-ms N]   (redelivery, heartbeat and a slow service, for tests)
+ *   [--metrics-port N [--metrics-host ADDRESS]]   (Prometheus metrics on /metrics, with /healthz and /readyz)
  * Opens the service's database, connects to NATS (`NATS_URL` and credentials from the environment,
  * `--nats` wins) on the namespace of `--namespace` or else `SAGAFLOW_NAMESPACE` (as `sagaflow run`
  * does), registers the service's handlers, prints `worker ready` once consuming, and stops cleanly
@@ -10,7 +11,7 @@
 import { parseArgs } from 'node:util';
 import { StepFailure, type DispatchEffect, type SagaDefinition } from '@sagaflow/core';
 import { connectNats, natsSettingsFromEnv } from '@sagaflow/nats';
-import { createWorker, type Worker, type WorkerContext } from '@sagaflow/worker';
+import { createMetricsRegistry, createWorker, serveMetrics, type Worker, type WorkerContext } from '@sagaflow/worker';
 import type { GuardedServices } from './guarded-services.js';
 import { stopRequested } from './stop-signal.js';
 
@@ -38,6 +39,8 @@ export async function runWorkerProcess<I, S extends string>(spec: WorkerProcess<
       'ack-wait-ms': { type: 'string' },
       'heartbeat-ms': { type: 'string' },
       'latency-ms': { type: 'string' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
     },
   });
   const service = spec.services.find((name) => name === values.service);
@@ -45,10 +48,16 @@ export async function runWorkerProcess<I, S extends string>(spec: WorkerProcess<
     process.stderr.write(`usage: worker.ts --service ${spec.services.join('|')} --db PATH [--namespace NS] [--nats URL]\n`);
     process.exit(2);
   }
-  const number = (name: 'ack-wait-ms' | 'heartbeat-ms' | 'latency-ms'): number | undefined => (values[name] === undefined ? undefined : Number(values[name]));
+  const number = (name: 'ack-wait-ms' | 'heartbeat-ms' | 'latency-ms' | 'metrics-port'): number | undefined => (values[name] === undefined ? undefined : Number(values[name]));
   const ackWaitMs = number('ack-wait-ms');
   const heartbeatMs = number('heartbeat-ms');
   const latencyMs = number('latency-ms') ?? 0;
+  const metricsPort = number('metrics-port');
+  if (metricsPort !== undefined && !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort <= 65_535)) {
+    process.stderr.write(`--metrics-port takes a port number from 0 to 65535, not "${values['metrics-port'] ?? ''}"\n`);
+    process.exit(2);
+  }
+  const registry = metricsPort === undefined ? undefined : createMetricsRegistry();
 
   const services = spec.open(values.db, service);
   const connection = await connectNats({ ...natsSettingsFromEnv(), ...(values.nats === undefined ? {} : { url: values.nats }), name: `${spec.saga.name}-${service}` });
@@ -59,7 +68,14 @@ export async function runWorkerProcess<I, S extends string>(spec: WorkerProcess<
     ...(namespace === undefined ? {} : { namespace }),
     ...(ackWaitMs === undefined ? {} : { consumer: { ackWaitMs } }),
     ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
+    ...(registry === undefined ? {} : { metrics: registry }),
   });
+  let ready = false;
+  const metrics =
+    registry === undefined || metricsPort === undefined
+      ? undefined
+      : await serveMetrics({ registry, port: metricsPort, ...(values['metrics-host'] === undefined ? {} : { host: values['metrics-host'] }), notReady: () => (ready ? null : 'starting') });
+  if (metrics !== undefined) process.stdout.write(`metrics on ${metrics.url}/metrics\n`);
 
   const guarded: Guarded = async <R>(command: unknown, ctx: WorkerContext): Promise<R> => {
     if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
@@ -71,9 +87,12 @@ export async function runWorkerProcess<I, S extends string>(spec: WorkerProcess<
   spec.register(worker, service, guarded);
 
   await worker.start();
+  ready = true;
   process.stdout.write('worker ready\n');
   await stopRequested();
+  ready = false;
   await worker.stop();
+  await metrics?.close();
   await connection.drain();
   services.close();
 }

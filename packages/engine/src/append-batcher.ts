@@ -23,6 +23,8 @@ export class AppendBatcher {
     private readonly store: EventStore,
     private readonly fence?: (instanceId: string) => void,
     private readonly maxBatch = 500,
+    /** Told how long each commit took, in seconds, and how many appends it carried. */
+    private readonly onCommit?: (seconds: number, appends: number) => void,
   ) {}
 
   /** Appends one request; resolves with its result or the conflict error (not thrown). */
@@ -41,7 +43,9 @@ export class AppendBatcher {
       const batch = this.fenced(this.queue.splice(0, this.maxBatch));
       if (batch.length === 0) continue;
       try {
+        const began = this.onCommit === undefined ? 0 : performance.now();
         const results = await this.store.appendMany(batch.map((waiter) => waiter.request));
+        this.onCommit?.((performance.now() - began) / 1000, batch.length);
         batch.forEach((waiter, index) => {
           const result = results[index];
           if (result === undefined) waiter.reject(new Error('Event store returned fewer results than requests'));

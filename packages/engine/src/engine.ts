@@ -2,6 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import {
   decide,
   decodeStream,
+  effectIdParts,
   encodeEvent,
   isTerminal,
   noStream,
@@ -30,15 +31,22 @@ import {
   NotOwnerError,
 } from '@sagaflow/core';
 import { AppendBatcher } from './append-batcher.js';
+import type { EngineObserver } from './engine-observer.js';
 import { InstanceMailbox } from './instance-mailbox.js';
 import { systemClock, TimerService, type Clock } from './timer-service.js';
 
-/** Where the engine reports what it does; the default writes warnings and errors to stderr. */
+/**
+ * Where the engine reports what it does; the default writes warnings and errors to stderr. A line about
+ * an instance comes with its fields (saga, instanceId, step, effectId, traceId) for a structured logger.
+ */
 export interface EngineLog {
-  info(message: string): void;
-  warn(message: string): void;
-  error(message: string): void;
+  info(message: string, fields?: LogFields): void;
+  warn(message: string, fields?: LogFields): void;
+  error(message: string, fields?: LogFields): void;
 }
+
+/** What a log line is about. */
+export type LogFields = Readonly<Record<string, string | number | undefined>>;
 
 /** What an engine runs on. */
 export interface EngineOptions {
@@ -56,6 +64,8 @@ export interface EngineOptions {
    * (default: every instance). Checked before each decision and again just before its append.
    */
   readonly ownership?: Ownership;
+  /** Told of every committed input and store commit: metrics ({@link EngineMetrics}) and traces. */
+  readonly observer?: EngineObserver;
 }
 
 /** The partitions an engine holds, as far as deciding goes. */
@@ -105,7 +115,13 @@ export class Engine {
     this.log = options.log ?? quietLog;
     this.timers = new TimerService(this.clock, (instanceId, timerId) => this.onTimer(instanceId, timerId));
     const { ownership } = options;
-    this.appends = new AppendBatcher(options.store, ownership === undefined ? undefined : (instanceId) => this.checkOwner(instanceId));
+    const observer = options.observer;
+    this.appends = new AppendBatcher(
+      options.store,
+      ownership === undefined ? undefined : (instanceId) => this.checkOwner(instanceId),
+      undefined,
+      observer?.storeCommitted === undefined ? undefined : (seconds, appends) => observer.storeCommitted?.(seconds, appends),
+    );
     this.handlers = {
       reply: (reply) => this.onReply(reply),
       deadLetter: (notice) => this.onDeadLetter(notice),
@@ -163,6 +179,19 @@ export class Engine {
   owns(instanceId: string): boolean {
     const { ownership } = this.options;
     return ownership === undefined || ownership.holds(ownership.partitionOf(instanceId));
+  }
+
+  /** The fields of a log line about an instance (and one of its effects): its saga when known, and its trace. */
+  private about(instanceId: string, effect?: { readonly effectId?: string; readonly id?: string; readonly step?: string }): LogFields {
+    const state = this.cache.get(instanceId);
+    const effectId = effect?.effectId ?? effect?.id;
+    const step = effect?.step ?? (effectId === undefined || state === undefined ? undefined : effectIdParts(effectId, instanceId)?.step);
+    return {
+      saga: state?.definition.name,
+      instanceId,
+      ...(step === undefined ? {} : { step }),
+      ...(effectId === undefined ? {} : { effectId }),
+    };
   }
 
   private checkOwner(instanceId: string): void {
@@ -229,6 +258,11 @@ export class Engine {
     return this.cache.size;
   }
 
+  /** The unfinished instances held in memory, as they stand. */
+  instancesInMemory(): Iterable<InstanceState> {
+    return this.cache.values();
+  }
+
   /** Decides one input for one instance, appends its events, then carries out its effects. */
   submit(instanceId: string, input: SagaInput): Promise<E.Either<SagaError, InstanceSummary>> {
     return this.mailbox.run(instanceId, () => this.process(instanceId, input));
@@ -271,12 +305,14 @@ export class Engine {
       if (result instanceof WrongExpectedRevisionError) {
         this.cache.delete(instanceId);
         this.conflicts++;
-        this.log.warn(`append refused for an expected revision: ${result.message}; deciding again on what the store holds`);
+        this.options.observer?.appendConflict?.();
+        this.log.warn(`append refused for an expected revision: ${result.message}; deciding again on what the store holds`, this.about(instanceId));
         if (lost++ >= maxRetries) throw result;
         continue;
       }
       if (isTerminal(next.status)) this.cache.delete(instanceId);
       else this.cache.set(instanceId, next);
+      this.options.observer?.committed(state, next, decision.right.events);
       if (next.status !== state?.status) this.options.transport.announce?.(summary);
       this.act(decision.right.effects);
       return E.right(summary);
@@ -315,7 +351,7 @@ export class Engine {
   /** Hands a command to the transport; if refused, tries again later while it is still awaited. */
   private dispatch(effect: DispatchEffect): void {
     this.options.transport.dispatch(effect).catch((error: unknown) => {
-      this.log.warn(`dispatch of ${effect.id} failed, will retry: ${error instanceof Error ? error.message : String(error)}`);
+      this.log.warn(`dispatch of ${effect.id} failed, will retry: ${error instanceof Error ? error.message : String(error)}`, this.about(effect.instanceId, effect));
       if (!this.running) return;
       const timer = setTimeout(() => {
         this.retryTimers.delete(timer);
@@ -336,7 +372,7 @@ export class Engine {
   private async onReply(reply: Reply): Promise<ReplyVerdict> {
     const result = await this.submit(reply.instanceId, { type: 'reply', effectId: reply.effectId, outcome: reply.outcome });
     if (E.isRight(result)) return { accepted: true };
-    this.log.error(`reply ${reply.effectId} rejected: ${result.left.message}`);
+    this.log.error(`reply ${reply.effectId} rejected: ${result.left.message}`, this.about(reply.instanceId, { effectId: reply.effectId }));
     if (result.left._tag === 'InvalidReply') {
       await this.onDeadLetter({ instanceId: reply.instanceId, effectId: reply.effectId, reason: result.left.message });
     }
@@ -352,10 +388,10 @@ export class Engine {
     const result = await this.startRequest(request);
     if (E.isRight(result) || result.left._tag === 'InstanceExists') return { accepted: true };
     if (request.kind === 'cancel' && result.left._tag === 'InstanceNotFound') {
-      this.log.info(`cancel of ${request.instanceId} ignored: no such instance (its prepare was never recorded)`);
+      this.log.info(`cancel of ${request.instanceId} ignored: no such instance (its prepare was never recorded)`, this.about(request.instanceId));
       return { accepted: true };
     }
-    this.log.error(`${request.kind ?? 'start'} of ${request.instanceId} refused: ${result.left.message}`);
+    this.log.error(`${request.kind ?? 'start'} of ${request.instanceId} refused: ${result.left.message}`, this.about(request.instanceId));
     return { accepted: false, reason: result.left.message };
   }
 
@@ -377,7 +413,7 @@ export class Engine {
   private checkBack(effect: CheckBackEffect): void {
     const transport = this.options.transport;
     if (transport.checkBack === undefined) {
-      this.log.warn(`instance ${effect.instanceId} is pending, but the transport cannot ask its upstream (check-back)`);
+      this.log.warn(`instance ${effect.instanceId} is pending, but the transport cannot ask its upstream (check-back)`, this.about(effect.instanceId));
       return;
     }
     transport
@@ -385,25 +421,25 @@ export class Engine {
       .then(async (answer) => {
         if (answer === null) return;
         const result = await this.submit(effect.instanceId, { type: 'checkBackAnswer', outcome: answer });
-        if (E.isLeft(result)) this.log.error(`check-back answer for ${effect.instanceId}: ${result.left.message}`);
+        if (E.isLeft(result)) this.log.error(`check-back answer for ${effect.instanceId}: ${result.left.message}`, this.about(effect.instanceId));
       })
-      .catch((error: unknown) => this.log.warn(`check-back ${effect.id} unanswered: ${error instanceof Error ? error.message : String(error)}`));
+      .catch((error: unknown) => this.log.warn(`check-back ${effect.id} unanswered: ${error instanceof Error ? error.message : String(error)}`, this.about(effect.instanceId)));
   }
 
   private async onDeadLetter(notice: DeadLetterNotice): Promise<void> {
     const result = await this.submit(notice.instanceId, { type: 'deadLetter', effectId: notice.effectId, reason: notice.reason });
-    if (E.isLeft(result)) this.log.error(`dead letter of ${notice.effectId}: ${result.left.message}`);
+    if (E.isLeft(result)) this.log.error(`dead letter of ${notice.effectId}: ${result.left.message}`, this.about(notice.instanceId, { effectId: notice.effectId }));
   }
 
   private onTimer(instanceId: string, timerId: string): void {
     this.submit(instanceId, { type: 'timer', timerId }).then(
       (result) => {
-        if (E.isLeft(result)) this.log.error(`timer ${timerId} of ${instanceId}: ${result.left.message}`);
+        if (E.isLeft(result)) this.log.error(`timer ${timerId} of ${instanceId}: ${result.left.message}`, this.about(instanceId));
       },
       (error: unknown) => {
         // The partition was lost: its new owner arms the timer again from the log.
         if (error instanceof NotOwnerError) return;
-        this.log.error(`timer ${timerId} of ${instanceId} failed, re-arming: ${error instanceof Error ? error.message : String(error)}`);
+        this.log.error(`timer ${timerId} of ${instanceId} failed, re-arming: ${error instanceof Error ? error.message : String(error)}`, this.about(instanceId));
         if (this.running) this.timers.arm(instanceId, timerId, this.clock.now() + (this.options.redispatchDelayMs ?? 1000));
       },
     );
@@ -441,7 +477,7 @@ export class Engine {
         instances++;
         if (E.isLeft(loaded)) {
           failed++;
-          this.log.error(`instance ${summary.instanceId} not resumed: ${loaded.left.message}`);
+          this.log.error(`instance ${summary.instanceId} not resumed: ${loaded.left.message}`, { saga: summary.saga, instanceId: summary.instanceId });
         }
       }
       const last = page[page.length - 1];

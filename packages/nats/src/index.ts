@@ -85,3 +85,4 @@ export {
   type EventLoopCounters,
   type InterventionAnswer,
 } from './control.js';
+export { registerNatsMetrics } from './nats-metrics.js';

@@ -1,6 +1,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { Counter, type Registry } from 'prom-client';
 import {
   partitionOf,
   type CheckBackEffect,
@@ -46,6 +47,8 @@ export interface NatsTransportOptions {
    * Sagaflow, which reads only that form; see {@link CommandHeaderForm}.
    */
   readonly commandHeaders?: CommandHeaderForm;
+  /** A prom-client registry to count the messages this transport moves to the dead letters in (`sagaflow_transport_dead_letters_total`). */
+  readonly metrics?: Registry;
 }
 
 /** The engine's transport over JetStream, with the names it uses. */
@@ -65,6 +68,9 @@ export interface NatsTransport extends PartitionedTransport {
   intervene(intervention: Intervention): Promise<InterventionAnswer>;
 }
 
+
+/** Why the engine's transport dead-lettered a message: the label of `sagaflow_transport_dead_letters_total`. */
+type DeadLetterWhy = 'undecodable_reply' | 'refused_reply' | 'undecodable_start' | 'refused_start' | 'max_deliveries';
 
 /** A max-deliveries advisory, as the server publishes it. */
 interface MaxDeliveriesAdvisory {
@@ -103,7 +109,20 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
   let shared: Loops | null = null;
   const partitionOfInstance = (instanceId: string): number => partitionOf(instanceId, config.partitions);
 
-  const deadLetter = (msg: JsMsg, reason: string): Promise<void> => deadLetterMessage(js, names, msg, reason);
+  const deadLettered =
+    options.metrics === undefined
+      ? undefined
+      : new Counter({
+          name: 'sagaflow_transport_dead_letters_total',
+          help: 'Start requests, replies and undeliverable commands the engine moved to the dead letters, by why',
+          labelNames: ['reason'],
+          registers: [options.metrics],
+        });
+  /** Moves a message to the dead letters; `why` is the bounded label, `reason` the letter's text. */
+  const deadLetter = (msg: JsMsg, reason: string, why: DeadLetterWhy): Promise<void> => {
+    deadLettered?.inc({ reason: why });
+    return deadLetterMessage(js, names, msg, reason);
+  };
   /**
    * Hands a message back for redelivery. An input of a partition this engine has just stopped holding is
    * the expected case of a handover (its new owner takes the partition's consumer over): not logged.
@@ -119,12 +138,12 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     try {
       const reply = decodeReply(msg.data);
       if (E.isLeft(reply)) {
-        await deadLetter(msg, `undecodable reply: ${reply.left}`);
+        await deadLetter(msg, `undecodable reply: ${reply.left}`, 'undecodable_reply');
         msg.ack();
         return;
       }
       const verdict = await handlers.reply(reply.right);
-      if (!verdict.accepted) await deadLetter(msg, verdict.reason);
+      if (!verdict.accepted) await deadLetter(msg, verdict.reason, 'refused_reply');
       acknowledge(msg);
     } catch (error) {
       redeliver(msg, `reply ${msg.seq}`, error);
@@ -139,7 +158,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
       const verdict = E.isLeft(request)
         ? ({ accepted: false, reason: `undecodable start request: ${request.left}` } as const)
         : await handlers.start(startRequestOf(saga, request.right));
-      if (!verdict.accepted) await deadLetter(msg, verdict.reason);
+      if (!verdict.accepted) await deadLetter(msg, verdict.reason, E.isLeft(request) ? 'undecodable_start' : 'refused_start');
       acknowledge(msg);
     } catch (error) {
       redeliver(msg, `start request ${msg.seq}`, error);
@@ -168,6 +187,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
           originSequence: advisory.stream_seq,
           at: Date.now(),
         });
+        deadLettered?.inc({ reason: 'max_deliveries' });
         await jsm.streams.deleteMessage(advisory.stream, advisory.stream_seq).catch(() => false);
       }
       msg.ack();
@@ -210,7 +230,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
       const saga = msg.subject.slice(`${names.namespace}.${kind}.`.length);
       const decoded = kind === 'start' ? E.map((request: { instanceId: string }) => request.instanceId)(decodeStart(msg.data)) : E.map((reply: { instanceId: string }) => reply.instanceId)(decodeReply(msg.data));
       if (E.isLeft(decoded)) {
-        await deadLetter(msg, `undecodable ${kind === 'start' ? 'start request' : 'reply'}: ${decoded.left}`);
+        await deadLetter(msg, `undecodable ${kind === 'start' ? 'start request' : 'reply'}: ${decoded.left}`, kind === 'start' ? 'undecodable_start' : 'undecodable_reply');
         msg.ack();
         return;
       }

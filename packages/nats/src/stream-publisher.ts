@@ -63,6 +63,11 @@ export class StreamPublisher {
     void connection.closed().then(() => this.close('the connection is closed'));
   }
 
+  /** Publishes sent and not yet acknowledged by their stream. */
+  get awaitingAcks(): number {
+    return this.pending.size;
+  }
+
   /** Publishes to a stream subject; resolves once the stream stored it (or found it a duplicate). */
   publish(subject: string, data: Uint8Array | string, options: StreamPublishOptions = {}): Promise<StoredAck> {
     if (this.closedReason !== null) return Promise.reject(new StreamPublishError(subject, this.closedReason));

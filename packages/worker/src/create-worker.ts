@@ -1,12 +1,14 @@
 import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream';
 import { millis, type NatsConnection } from '@nats-io/transport-node';
 import { partitionOf, type AnyStep, type SagaDefinition, type Step } from '@sagaflow/core';
-import { checkToken, ensureOperationConsumer, ensureStreams, naming, streamPublisher, type ConsumerSettings, type StreamPublisher, type Naming } from '@sagaflow/nats';
+import { checkToken, ensureOperationConsumer, ensureStreams, naming, registerNatsMetrics, streamPublisher, type ConsumerSettings, type StreamPublisher, type Naming } from '@sagaflow/nats';
+import type { Registry } from 'prom-client';
 import { handleCommand } from './handle-command.js';
 import type { CompensationHandler, StepHandler } from './handler.js';
 import { OperationTable } from './operations.js';
 import { pullCommands } from './pull-commands.js';
 import { Slots } from './slots.js';
+import { WorkerMetrics } from './worker-metrics.js';
 
 /** What a worker serves, and how. */
 export interface WorkerOptions<I> {
@@ -29,6 +31,11 @@ export interface WorkerOptions<I> {
   readonly retryDelayMs?: number;
   /** Where problems are reported (default: stderr). */
   readonly log?: (message: string) => void;
+  /**
+   * A prom-client registry to count this worker's commands in (`sagaflow_worker_*`, see
+   * docs/observability.md), with the NATS connection's metrics; serve it with `serveMetrics`.
+   */
+  readonly metrics?: Registry;
 }
 
 /** A service's implementation of saga operations. Register handlers, then `start`. Its functions need no `this`. */
@@ -73,6 +80,8 @@ export function createWorker<I>(options: WorkerOptions<I>): Worker<I> {
   if (!(retryDelayMs >= 0)) throw new RangeError(`Invalid retryDelayMs ${retryDelayMs}: must be >= 0`);
   const log = options.log ?? ((message: string) => process.stderr.write(`sagaflow worker (${saga.name}): ${message}\n`));
   const operations = new OperationTable(saga);
+  const metrics = options.metrics === undefined ? undefined : WorkerMetrics.of(options.metrics);
+  if (options.metrics !== undefined) registerNatsMetrics(connection, options.metrics);
 
   let phase: 'idle' | 'starting' | 'running' | 'stopped' = 'idle';
   let starting: Promise<void> | undefined;
@@ -116,7 +125,7 @@ export function createWorker<I>(options: WorkerOptions<I>): Worker<I> {
       publisher ??= streamPublisher(connection);
       // Each reply goes to the subject of its instance's partition, where the engine holding the partition listens.
       const commands = { saga: saga.name, operation: operation.name, replyTo: (instanceId: string) => names.reply(saga.name, partitionOf(instanceId, partitions)) };
-      const scope = { js, publisher, names, operation, commands, heartbeatMs, retryDelayMs, signal: controller.signal, log };
+      const scope = { js, publisher, names, operation, commands, heartbeatMs, retryDelayMs, signal: controller.signal, log, ...(metrics === undefined ? {} : { metrics }) };
       const handle = (msg: JsMsg): Promise<void> => track(handleCommand(msg, scope));
       pulls.push(pullCommands({ consumer, slots, maxBatch, retryDelayMs, signal: controller.signal, log, handle }));
     }

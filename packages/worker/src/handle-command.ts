@@ -6,6 +6,7 @@ import type { EffectIdentity } from './handler.js';
 import { startHeartbeat } from './heartbeat.js';
 import type { Operation } from './operations.js';
 import { publishReply } from './publish-reply.js';
+import type { CommandOutcome, WorkerMetrics } from './worker-metrics.js';
 
 /** What handling a command needs besides the message. */
 export interface CommandScope {
@@ -22,6 +23,8 @@ export interface CommandScope {
   /** Aborted when the worker stops. */
   readonly signal: AbortSignal;
   readonly log: (message: string) => void;
+  /** Where the commands' outcomes and durations are counted, if anywhere. */
+  readonly metrics?: WorkerMetrics;
 }
 
 /**
@@ -31,11 +34,19 @@ export interface CommandScope {
  */
 export async function handleCommand(msg: JsMsg, scope: CommandScope): Promise<void> {
   const heartbeat = startHeartbeat(msg, scope.heartbeatMs);
+  const ended = scope.metrics?.began({ saga: scope.commands.saga, operation: scope.operation.name, kind: scope.operation.kind });
+  let outcome: CommandOutcome = 'handed_back';
   try {
     const envelope = readCommandEnvelope(msg.headers, scope.commands);
-    if (E.isLeft(envelope)) return await deadLetter(msg, scope, `undecodable command: ${envelope.left}`);
+    if (E.isLeft(envelope)) {
+      outcome = 'dead_lettered';
+      return await deadLetter(msg, scope, `undecodable command: ${envelope.left}`);
+    }
     const misdelivered = misdelivery(envelope.right, scope);
-    if (misdelivered !== null) return await deadLetter(msg, scope, misdelivered);
+    if (misdelivered !== null) {
+      outcome = 'dead_lettered';
+      return await deadLetter(msg, scope, misdelivered);
+    }
 
     const { effect: e, replyTo } = envelope.right;
     const effect: EffectIdentity = {
@@ -48,18 +59,21 @@ export async function handleCommand(msg: JsMsg, scope: CommandScope): Promise<vo
       operation: e.operation,
       attempt: e.attempt,
     };
-    const outcome = await outcomeOf(msg.data, effect, scope, heartbeat.beat);
-    if (outcome === handBack) {
+    const result = await outcomeOf(msg.data, effect, scope, heartbeat.beat);
+    if (result === handBack) {
       msg.nak();
       return;
     }
-    if (await publishReply(scope.publisher, scope.names, replyTo, effect, outcome, scope.log)) acknowledge(msg, scope);
-    else msg.nak(scope.retryDelayMs);
+    if (await publishReply(scope.publisher, scope.names, replyTo, effect, result, scope.log)) {
+      outcome = result.ok ? 'succeeded' : 'failed';
+      acknowledge(msg, scope);
+    } else msg.nak(scope.retryDelayMs);
   } catch (error) {
     scope.log(`command ${describe(msg)} not handled, redelivering: ${messageOf(error)}`);
     safely(() => msg.nak(scope.retryDelayMs));
   } finally {
     heartbeat.stop();
+    ended?.(outcome);
   }
 }
 

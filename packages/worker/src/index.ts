@@ -3,3 +3,5 @@ export type { CompensationHandler, EffectIdentity, WorkerContext, StepHandler } 
 export { StepFailure, isStepFailure } from '@sagaflow/core';
 export type { ConsumerSettings } from '@sagaflow/nats';
 export { serveCheckBack, type CheckBackOutcome, type CheckBackServer, type CheckBackServerOptions } from './check-back-server.js';
+export { WorkerMetrics, type CommandLabels, type CommandOutcome } from './worker-metrics.js';
+export { createMetricsRegistry, serveMetrics, MetricsServerError, type MetricsServer, type MetricsServerOptions } from '@sagaflow/telemetry';

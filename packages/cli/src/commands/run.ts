@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { checkEngineId, commandHeaderForms, createNatsTransport, connectNats, openPartitionLeases, serveControl, type CommandHeaderForm } from '@sagaflow/nats';
+import { checkEngineId, commandHeaderForms, createNatsTransport, connectNats, openPartitionLeases, registerNatsMetrics, serveControl, type CommandHeaderForm } from '@sagaflow/nats';
 import { ConsoleConfigError, startConsole } from '@sagaflow/console';
-import { ClusterMember, Engine } from '@sagaflow/engine';
+import { ClusterMember, Engine, EngineMetrics } from '@sagaflow/engine';
+import { createMetricsRegistry, MetricsServerError, serveMetrics, type MetricsServer } from '@sagaflow/telemetry';
 import { UsageError } from '../cli-error.js';
 import { consoleOptionsHelp, consoleSettings } from '../console-settings.js';
 import { loadSagas } from '../load-sagas.js';
+import { logOptionsHelp, processLogger } from '../log-settings.js';
+import { metricsOptionsHelp, metricsSettings } from '../metrics-settings.js';
 import { natsSettings, natsUrlForPeople } from '../nats-client.js';
 import { globalHelp, noPositionals, parseCommand, printedHelp, type Command } from '../options.js';
 import { maskStoreUrl, openStore } from '../store-url.js';
@@ -43,6 +46,8 @@ Options:
                     random suffix); letters, digits, "-", "_", "="
   --ui              also serve the console (as sagaflow ui does) from this process, with:
 ${consoleOptionsHelp('ui-')}
+${metricsOptionsHelp}
+${logOptionsHelp}
   --command-headers compact|full
                     what a command's headers spell out (default compact: its instance and effect id).
                     Workers of an earlier Sagaflow read only full ones: use full until every worker
@@ -70,6 +75,9 @@ Examples:
       'ui-token': { type: 'string' },
       'ui-users': { type: 'string' },
       'ui-read-only': { type: 'boolean' },
+      'metrics-port': { type: 'string' },
+      'metrics-host': { type: 'string' },
+      'log-level': { type: 'string' },
     });
     if (printedHelp(global, this)) return 0;
     noPositionals(positionals);
@@ -93,21 +101,39 @@ Examples:
     }
     const consoleOptions = values.ui === true ? consoleSettings(values, global.env, 'ui-') : null;
     if (consoleOptions === null && Object.keys(values).some((name) => name.startsWith('ui-'))) throw new UsageError('--ui-host, --ui-port, --ui-token, --ui-users and --ui-read-only go with --ui');
+    const metricsOptions = metricsSettings(values);
+    const log = processLogger(values, 'sagaflow-engine', { engine: engineId });
     const registry = await loadSagas(global.sagas);
-    const log = {
-      info: (message: string) => process.stdout.write(`${new Date().toISOString()} ${message}\n`),
-      warn: (message: string) => process.stderr.write(`${new Date().toISOString()} warning: ${message}\n`),
-      error: (message: string) => process.stderr.write(`${new Date().toISOString()} error: ${message}\n`),
-    };
+    // Served from the start, so a supervisor sees the process live (/healthz) while it recovers (/readyz 503).
+    const metricsRegistry = createMetricsRegistry();
+    let live: { engine: Engine; member: ClusterMember } | undefined;
+    let stopping = false;
+    const metrics = new EngineMetrics(metricsRegistry, () =>
+      live === undefined
+        ? undefined
+        : { instances: () => live?.engine.instancesInMemory() ?? [], timersArmed: () => live?.engine.timersArmed ?? 0, partitionsHeld: () => live?.member.partitions.length ?? 0 },
+    );
+    const metricsServer: MetricsServer | null =
+      metricsOptions === null
+        ? null
+        : await serveMetrics({
+            registry: metricsRegistry,
+            ...metricsOptions,
+            notReady: () => (stopping ? 'stopping' : live === undefined ? 'starting: connecting, recovering instances' : null),
+          }).catch((error: unknown) => {
+            throw error instanceof MetricsServerError ? new UsageError(error.message) : error;
+          });
+    if (metricsServer !== null) log.info(`metrics on ${metricsServer.url}/metrics`);
     // What a failed start has opened is closed again, newest first, so that the process exits (code 1)
     // instead of lingering without an engine, where a supervisor would take it for a running one.
     const opened: (() => Promise<unknown>)[] = [];
     const starting = async () => {
       const store = await openStore(global.store);
       opened.push(() => store.close());
-      process.stdout.write(`${new Date().toISOString()} connecting to NATS\n`);
+      log.info('connecting to NATS');
       const connection = await connectNats({ ...natsSettings(global), name: 'sagaflow-engine' });
       opened.push(() => connection.close());
+      registerNatsMetrics(connection, metricsRegistry);
       const transport = await createNatsTransport({
         connection,
         namespace: global.namespace,
@@ -116,18 +142,23 @@ Examples:
         ...(partitions === undefined ? {} : { partitions }),
         ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }),
         ...(replicas === undefined ? {} : { streamReplicas: replicas }),
+        metrics: metricsRegistry,
       });
       opened.push(() => transport.close());
       const leases = await openPartitionLeases(transport.js, transport.jsm, transport.names, transport.config, replicas);
       const startedAt = Date.now();
       const member = new ClusterMember({ identity: { id: engineId, host: hostname(), pid: process.pid, startedAt }, leases, transport, log });
-      const engine = new Engine({ store, registry, transport, log, ownership: member });
+      const engine = new Engine({ store, registry, transport, log, ownership: member, observer: metrics });
       opened.push(() => engine.stop());
       opened.push(() => member.leave());
-      return { store, connection, transport, engine, member, startedAt, report: await member.join(engine) };
+      const report = await member.join(engine);
+      live = { engine, member };
+      return { store, connection, transport, engine, member, startedAt, report };
     };
     const { store, connection, transport, engine, member, startedAt, report } = await starting().catch(async (error: unknown) => {
+      live = undefined;
       for (const close of opened.reverse()) await close().catch(() => undefined);
+      await metricsServer?.close();
       throw error;
     });
     const control = serveControl(connection, transport.names, {
@@ -153,6 +184,7 @@ Examples:
             await engine.stop();
             await connection.close();
             await store.close();
+            await metricsServer?.close();
             throw error instanceof ConsoleConfigError ? new UsageError(error.message) : error;
           });
     if (served !== null) log.info(`console ready: ${served.url}`);
@@ -165,6 +197,7 @@ Examples:
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    stopping = true;
     log.info('stopping: finishing work in progress, handing the partitions over');
     await served?.close();
     await control.stop();
@@ -173,6 +206,7 @@ Examples:
     await engine.stop();
     await connection.drain();
     await store.close();
+    await metricsServer?.close();
     log.info('stopped');
     return 0;
   },

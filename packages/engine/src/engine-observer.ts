@@ -1,0 +1,30 @@
+import type { InstanceState, SagaEvent } from '@sagaflow/core';
+
+/**
+ * What an engine reports as it works, for metrics and traces. Every method is called on the engine's
+ * thread right after the fact, so it must be cheap and must not throw; an observer that needs I/O
+ * queues it. `committed` sees exactly what the store holds: the events of one input, in order.
+ */
+export interface EngineObserver {
+  /** The events an input led to are in the store: `before` is the instance before them (`null` if new), `after` after. */
+  committed(before: InstanceState | null, after: InstanceState, events: readonly SagaEvent[]): void;
+  /** One store commit of `appends` appends (several instances' inputs) took `seconds`. */
+  storeCommitted?(seconds: number, appends: number): void;
+  /** An append was refused for its expected revision (another writer was first); the input is decided again. */
+  appendConflict?(): void;
+}
+
+/** Several observers as one, in order (metrics and traces, say). */
+export function observers(...all: readonly EngineObserver[]): EngineObserver {
+  return {
+    committed: (before, after, events) => {
+      for (const observer of all) observer.committed(before, after, events);
+    },
+    storeCommitted: (seconds, appends) => {
+      for (const observer of all) observer.storeCommitted?.(seconds, appends);
+    },
+    appendConflict: () => {
+      for (const observer of all) observer.appendConflict?.();
+    },
+  };
+}
