@@ -3,6 +3,7 @@
  *   --service NAME --db PATH [--namespace NS] [--nats URL]
  *   [--ack-wait-ms N] [--heartbeat-ms N] [--latency-ms N]   (redelivery, heartbeat and a slow service, for tests)
  *   [--metrics-port N [--metrics-host ADDRESS]]   (Prometheus metrics on /metrics, with /healthz and /readyz)
+ * Traces its commands over OTLP/HTTP when OTEL_EXPORTER_OTLP_ENDPOINT is set (service sagaflow-worker-<service>).
  * Opens the service's database, connects to NATS (`NATS_URL` and credentials from the environment,
  * `--nats` wins) on the namespace of `--namespace` or else `SAGAFLOW_NAMESPACE` (as `sagaflow run`
  * does), registers the service's handlers, prints `worker ready` once consuming, and stops cleanly
@@ -10,6 +11,7 @@
  */
 import { parseArgs } from 'node:util';
 import { StepFailure, type DispatchEffect, type SagaDefinition } from '@sagaflow/core';
+import { startTracingFromEnv } from '@sagaflow/cli';
 import { connectNats, natsSettingsFromEnv } from '@sagaflow/nats';
 import { createMetricsRegistry, createWorker, serveMetrics, type Worker, type WorkerContext } from '@sagaflow/worker';
 import type { GuardedServices } from './guarded-services.js';
@@ -59,6 +61,7 @@ export async function runWorkerProcess<I, S extends string>(spec: WorkerProcess<
   }
   const registry = metricsPort === undefined ? undefined : createMetricsRegistry();
 
+  const tracing = await startTracingFromEnv(`sagaflow-worker-${service}`);
   const services = spec.open(values.db, service);
   const connection = await connectNats({ ...natsSettingsFromEnv(), ...(values.nats === undefined ? {} : { url: values.nats }), name: `${spec.saga.name}-${service}` });
   const namespace = values.namespace ?? (process.env.SAGAFLOW_NAMESPACE || undefined);
@@ -93,6 +96,7 @@ export async function runWorkerProcess<I, S extends string>(spec: WorkerProcess<
   ready = false;
   await worker.stop();
   await metrics?.close();
+  await tracing?.shutdown();
   await connection.drain();
   services.close();
 }

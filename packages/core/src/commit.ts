@@ -33,6 +33,7 @@ export function commit(
     timers,
     startedAt: state?.startedAt ?? input.at,
     updatedAt: input.at,
+    ...((input.type === 'SagaStarted' || input.type === 'SagaPrepared') && input.trace !== undefined ? { trace: input.trace } : state?.trace === undefined ? {} : { trace: state.trace }),
   };
 }
 

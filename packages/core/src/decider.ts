@@ -7,7 +7,7 @@ import { outstandingEffects, statusOf, type InstanceState } from './instance-sta
 import { toInputEvent } from './input-events.js';
 import type { SagaRegistry } from './registry.js';
 import type { InterventionAction } from './saga-context.js';
-import type { SagaEvent } from './saga-events.js';
+import type { SagaEvent, SagaTrace } from './saga-events.js';
 
 /** Outcome a worker reports for a dispatched effect. */
 export type ReplyOutcome =
@@ -16,8 +16,8 @@ export type ReplyOutcome =
 
 /** Something that happens to an instance. */
 export type SagaInput =
-  | { readonly type: 'start'; readonly saga: string; readonly instanceId: string; readonly input: unknown; readonly startAt?: number }
-  | { readonly type: 'prepare'; readonly saga: string; readonly instanceId: string; readonly input: unknown }
+  | { readonly type: 'start'; readonly saga: string; readonly instanceId: string; readonly input: unknown; readonly startAt?: number; readonly trace?: SagaTrace }
+  | { readonly type: 'prepare'; readonly saga: string; readonly instanceId: string; readonly input: unknown; readonly trace?: SagaTrace }
   | { readonly type: 'confirm'; readonly by: string }
   | { readonly type: 'cancel'; readonly by: string; readonly reason: string }
   | { readonly type: 'checkBackAnswer'; readonly outcome: 'committed' | 'rolledBack' }

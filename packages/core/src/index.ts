@@ -34,7 +34,7 @@ export {
   type StepContext,
   type StepSpec,
 } from './saga-definition.js';
-export { SagaEvent, InputEvent, DecisionEvent, isInputEvent, sagaEventTypes, type SagaEventType } from './saga-events.js';
+export { SagaEvent, InputEvent, DecisionEvent, isInputEvent, sagaEventTypes, type SagaEventType, type SagaTrace } from './saga-events.js';
 export { machineKit, sagaMachineId, statusTags, type MachineKit, type TimerPurpose } from './saga-machine.js';
 export { isSagaStatus, isTerminal, sagaStatuses, terminalStatuses, type SagaStatus } from './status.js';
 export * from './event-store.js';
@@ -42,7 +42,7 @@ export { summaryOf } from './instance-state.js';
 export { decodeRecorded, decodeStream, encodeEvent } from './recorded.js';
 export { createMemoryEventStore, type MemoryEventStoreOptions } from './memory-event-store.js';
 export { checkAppendRequest, checkLimit } from './append-request.js';
-export type { CheckBackAnswer, DeadLetterNotice, Intervention, Reply, ReplyVerdict, StartRequest, Transport, TransportHandlers } from './transport.js';
+export type { CheckBackAnswer, DeadLetterNotice, Intervention, Reply, ReplyVerdict, StartRequest, TraceHeaders, Transport, TransportHandlers } from './transport.js';
 export { NotOwnerError, type EngineMember, type PartitionedTransport, type PartitionLease, type PartitionLeases } from './cluster.js';
 export { isStepFailure, StepFailure, type StepFailureOptions } from './step-failure.js';
 export { checkPartitions, defaultPartitions, maxPartitions, partitionOf } from './partition.js';

@@ -17,7 +17,14 @@ export function toInputEvent(registry: SagaRegistry, state: InstanceState | null
     if (definition === undefined) return E.left(sagaError.unknownSaga(input.saga, null, registry.list()));
     const decoded = decodeWith(definition.input, input.input);
     if (E.isLeft(decoded)) return E.left(sagaError.invalidInput(input.saga, decoded.left));
-    const created = { ...base, saga: definition.name, sagaVersion: definition.version, instanceId: input.instanceId, input: definition.input.encode(decoded.right) };
+    const created = {
+      ...base,
+      saga: definition.name,
+      sagaVersion: definition.version,
+      instanceId: input.instanceId,
+      input: definition.input.encode(decoded.right),
+      ...(input.trace === undefined ? {} : { trace: input.trace }),
+    };
     if (input.type === 'prepare') return E.right({ type: 'SagaPrepared', ...created });
     if (input.startAt !== undefined && !Number.isFinite(input.startAt)) {
       return E.left(sagaError.invalidInput(input.saga, [{ path: 'startAt', expected: 'a time (epoch ms)', actual: String(input.startAt) }]));

@@ -3,7 +3,7 @@ import type { AnySagaDefinition } from './saga-definition.js';
 import { nextCompensation, type SagaContext } from './saga-context.js';
 import type { DispatchEffect, Effect } from './effects.js';
 import type { InstanceSummary } from './event-store.js';
-import type { TimerScheduledEvent } from './saga-events.js';
+import type { SagaTrace, TimerScheduledEvent } from './saga-events.js';
 import { statusTags, type TimerPurpose } from './saga-machine.js';
 import type { SagaStatus } from './status.js';
 
@@ -31,6 +31,8 @@ export interface InstanceState {
   readonly timers: ReadonlyMap<string, TimerRecord>;
   readonly startedAt: number;
   readonly updatedAt: number;
+  /** The instance's span, when its start was traced: steps' spans are its children. */
+  readonly trace?: SagaTrace;
 }
 
 /** The status a machine snapshot stands for, read from its state tags. */

@@ -27,13 +27,23 @@ const timer = {
   step: t.union([t.string, t.null]),
 };
 
-/** The instance was created; records the definition version that folds its stream. `startAt`: a delayed start. */
+/** The ids of an instance's trace: its own span, in the trace of the request that started it (OpenTelemetry, W3C trace context). */
+export const SagaTraceC = t.type({ traceId: t.string, spanId: t.string }, 'SagaTrace');
+export type SagaTrace = t.TypeOf<typeof SagaTraceC>;
+
+/**
+ * The instance was created; records the definition version that folds its stream. `startAt`: a delayed
+ * start. `trace`: the instance's span, when the engine traces.
+ */
 export const SagaStarted = t.intersection(
-  [event('SagaStarted', { saga: t.string, sagaVersion: t.number, instanceId: t.string, input: t.unknown }), t.partial({ startAt: t.number })],
+  [event('SagaStarted', { saga: t.string, sagaVersion: t.number, instanceId: t.string, input: t.unknown }), t.partial({ startAt: t.number, trace: SagaTraceC })],
   'SagaStarted',
 );
 /** The instance was created pending (two-phase start): nothing runs until it is confirmed. */
-export const SagaPrepared = event('SagaPrepared', { saga: t.string, sagaVersion: t.number, instanceId: t.string, input: t.unknown });
+export const SagaPrepared = t.intersection(
+  [event('SagaPrepared', { saga: t.string, sagaVersion: t.number, instanceId: t.string, input: t.unknown }), t.partial({ trace: SagaTraceC })],
+  'SagaPrepared',
+);
 /** A pending instance was confirmed (by its upstream, or by a check-back that found the upstream committed). */
 export const SagaConfirmed = event('SagaConfirmed', { by: t.string });
 /** A pending or scheduled instance was cancelled; it never ran. */

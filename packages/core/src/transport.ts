@@ -12,6 +12,12 @@ export interface Reply {
   readonly outcome: ReplyOutcome;
 }
 
+/**
+ * The W3C trace context (`traceparent`, `tracestate`) a message carries: the span it continues. Opaque
+ * to the core; the engine's tracing reads and writes it through OpenTelemetry's propagation API.
+ */
+export type TraceHeaders = Readonly<Record<string, string>>;
+
 /** What became of a reply: recorded (or stale), or refused as undecodable with a reason for the dead letters. */
 export type ReplyVerdict = { readonly accepted: true } | { readonly accepted: false; readonly reason: string };
 
@@ -27,8 +33,8 @@ export interface DeadLetterNotice {
  * `startAt`), prepare it (two-phase start), or confirm or cancel a prepared one.
  */
 export type StartRequest =
-  | { readonly kind?: 'start'; readonly saga: string; readonly instanceId: string; readonly input: unknown; readonly startAt?: number }
-  | { readonly kind: 'prepare'; readonly saga: string; readonly instanceId: string; readonly input: unknown }
+  | { readonly kind?: 'start'; readonly saga: string; readonly instanceId: string; readonly input: unknown; readonly startAt?: number; readonly trace?: TraceHeaders }
+  | { readonly kind: 'prepare'; readonly saga: string; readonly instanceId: string; readonly input: unknown; readonly trace?: TraceHeaders }
   | { readonly kind: 'confirm'; readonly saga: string; readonly instanceId: string; readonly by?: string }
   | { readonly kind: 'cancel'; readonly saga: string; readonly instanceId: string; readonly by?: string; readonly reason?: string };
 
@@ -59,8 +65,11 @@ export interface TransportHandlers {
 
 /** The transport port: how the engine reaches workers and hears back from them. */
 export interface Transport {
-  /** Hands a command to the transport; resolves once the transport has accepted it durably. */
-  dispatch(effect: DispatchEffect): Promise<void>;
+  /**
+   * Hands a command to the transport; resolves once the transport has accepted it durably. `trace`: the
+   * context of the attempt's span, for the command's headers (the worker's span continues it).
+   */
+  dispatch(effect: DispatchEffect, trace?: TraceHeaders): Promise<void>;
   /** Starts delivering replies and dead letters. */
   listen(handlers: TransportHandlers): Promise<void>;
   /** Asks a pending instance's upstream whether its local transaction committed. */

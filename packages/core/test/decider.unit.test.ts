@@ -6,6 +6,7 @@
 import * as t from 'io-ts';
 import { describe, expect, it } from 'vitest';
 import { decide, type SagaInput } from '../src/decider.js';
+import { replay } from '../src/replay.js';
 import { createRegistry } from '../src/registry.js';
 import { backoffDelay } from '../src/retry-policy.js';
 import { saga } from '../src/saga-definition.js';
@@ -399,5 +400,24 @@ describe('definitions', () => {
     expect(() => builder.define([builder.step({ name: 'next', ...noop, ...undo })])).toThrow(/cannot name a step "next"/);
     const group = builder.parallel('completed', [builder.step({ name: 'a', ...noop }), builder.step({ name: 'b', ...noop })]);
     expect(() => builder.define([group])).toThrow(/cannot name a parallel group "completed"/);
+  });
+});
+
+describe('trace of an instance', () => {
+  it('a traced start records its span in SagaStarted, and the state keeps it through later inputs and replay', () => {
+    const trace = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7' };
+    const first = decide(registry, null, { ...start, trace }, 1_000);
+    if (first._tag === 'Left') throw new Error(first.left.message);
+    expect(first.right.events[0]).toMatchObject({ type: 'SagaStarted', trace });
+    expect(first.right.state?.trace).toEqual(trace);
+    const next = decide(registry, first.right.state, { type: 'reply', effectId: action('reserveInventory', 1), outcome: { ok: true, reply: { reservationId: 'res-1' } } }, 1_100);
+    if (next._tag === 'Left') throw new Error(next.left.message);
+    expect(next.right.state?.trace).toEqual(trace);
+    const replayed = replay(registry, id, [...first.right.events, ...next.right.events]);
+    if (replayed._tag === 'Left') throw new Error(replayed.left.message);
+    expect(replayed.right.trace).toEqual(trace);
+    // Untraced starts record nothing of the kind.
+    const plain = decide(registry, null, start, 1_000);
+    expect(plain._tag === 'Right' && 'trace' in plain.right.events[0]!).toBe(false);
   });
 });

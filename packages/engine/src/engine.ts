@@ -28,10 +28,13 @@ import {
   type SagaRegistry,
   type Intervention,
   type TransportHandlers,
+  type TraceHeaders,
+  type SagaTrace,
   NotOwnerError,
 } from '@sagaflow/core';
 import { AppendBatcher } from './append-batcher.js';
 import type { EngineObserver } from './engine-observer.js';
+import type { EngineTracing } from './engine-tracing.js';
 import { InstanceMailbox } from './instance-mailbox.js';
 import { systemClock, TimerService, type Clock } from './timer-service.js';
 
@@ -66,6 +69,11 @@ export interface EngineOptions {
   readonly ownership?: Ownership;
   /** Told of every committed input and store commit: metrics ({@link EngineMetrics}) and traces. */
   readonly observer?: EngineObserver;
+  /**
+   * Spans for instances and step attempts through the OpenTelemetry API ({@link EngineTracing}); they
+   * record something only once the application registers an OpenTelemetry SDK.
+   */
+  readonly tracing?: EngineTracing;
 }
 
 /** The partitions an engine holds, as far as deciding goes. */
@@ -189,6 +197,7 @@ export class Engine {
     return {
       saga: state?.definition.name,
       instanceId,
+      traceId: state?.trace?.traceId,
       ...(step === undefined ? {} : { step }),
       ...(effectId === undefined ? {} : { effectId }),
     };
@@ -211,13 +220,40 @@ export class Engine {
   }
 
   /** Starts a saga instance, now or at `startAt` (epoch ms). Fails with InvalidInput, UnknownSaga or InstanceExists. */
-  startSaga(saga: string, instanceId: string, input: unknown, options: { readonly startAt?: number } = {}): Promise<E.Either<SagaError, InstanceSummary>> {
-    return this.submit(instanceId, { type: 'start', saga, instanceId, input, ...(options.startAt === undefined ? {} : { startAt: options.startAt }) });
+  startSaga(
+    saga: string,
+    instanceId: string,
+    input: unknown,
+    options: { readonly startAt?: number; readonly trace?: TraceHeaders } = {},
+  ): Promise<E.Either<SagaError, InstanceSummary>> {
+    return this.traced(saga, instanceId, options.trace, (trace) =>
+      this.submit(instanceId, { type: 'start', saga, instanceId, input, ...(options.startAt === undefined ? {} : { startAt: options.startAt }), ...trace }),
+    );
   }
 
   /** Two-phase start, phase one: records a `pending` instance; nothing runs until it is confirmed. */
-  prepareSaga(saga: string, instanceId: string, input: unknown): Promise<E.Either<SagaError, InstanceSummary>> {
-    return this.submit(instanceId, { type: 'prepare', saga, instanceId, input });
+  prepareSaga(saga: string, instanceId: string, input: unknown, options: { readonly trace?: TraceHeaders } = {}): Promise<E.Either<SagaError, InstanceSummary>> {
+    return this.traced(saga, instanceId, options.trace, (trace) => this.submit(instanceId, { type: 'prepare', saga, instanceId, input, ...trace }));
+  }
+
+  /** Runs a start with the instance's span begun (under `parent`, the request's trace context), when traced. */
+  private async traced(
+    saga: string,
+    instanceId: string,
+    parent: TraceHeaders | undefined,
+    start: (trace: { readonly trace?: SagaTrace }) => Promise<E.Either<SagaError, InstanceSummary>>,
+  ): Promise<E.Either<SagaError, InstanceSummary>> {
+    const { tracing } = this.options;
+    if (tracing === undefined) return start({});
+    const trace = tracing.beginSaga(saga, instanceId, parent);
+    let refusal: string | undefined = 'the start failed';
+    try {
+      const result = await start(trace === undefined ? {} : { trace });
+      refusal = E.isLeft(result) && result.left._tag !== 'InstanceExists' ? result.left.message : undefined;
+      return result;
+    } finally {
+      tracing.settleStart(instanceId, refusal);
+    }
   }
 
   /** Confirms a pending instance (idempotent; refused if it was cancelled). */
@@ -313,6 +349,7 @@ export class Engine {
       if (isTerminal(next.status)) this.cache.delete(instanceId);
       else this.cache.set(instanceId, next);
       this.options.observer?.committed(state, next, decision.right.events);
+      this.options.tracing?.committed(state, next, decision.right.events);
       if (next.status !== state?.status) this.options.transport.announce?.(summary);
       this.act(decision.right.effects);
       return E.right(summary);
@@ -350,7 +387,9 @@ export class Engine {
 
   /** Hands a command to the transport; if refused, tries again later while it is still awaited. */
   private dispatch(effect: DispatchEffect): void {
-    this.options.transport.dispatch(effect).catch((error: unknown) => {
+    const { tracing } = this.options;
+    const trace = tracing?.headersFor(effect, this.cache.get(effect.instanceId));
+    this.options.transport.dispatch(effect, trace).catch((error: unknown) => {
       this.log.warn(`dispatch of ${effect.id} failed, will retry: ${error instanceof Error ? error.message : String(error)}`, this.about(effect.instanceId, effect));
       if (!this.running) return;
       const timer = setTimeout(() => {
@@ -399,9 +438,12 @@ export class Engine {
     switch (request.kind) {
       case undefined:
       case 'start':
-        return this.startSaga(request.saga, request.instanceId, request.input, request.startAt === undefined ? {} : { startAt: request.startAt });
+        return this.startSaga(request.saga, request.instanceId, request.input, {
+          ...(request.startAt === undefined ? {} : { startAt: request.startAt }),
+          ...(request.trace === undefined ? {} : { trace: request.trace }),
+        });
       case 'prepare':
-        return this.prepareSaga(request.saga, request.instanceId, request.input);
+        return this.prepareSaga(request.saga, request.instanceId, request.input, request.trace === undefined ? {} : { trace: request.trace });
       case 'confirm':
         return this.confirm(request.instanceId, request.by);
       case 'cancel':

@@ -2,6 +2,7 @@ export { Engine, type EngineLog, type EngineOptions, type Ownership, type Recove
 export { AppendBatcher } from './append-batcher.js';
 export { observers, type EngineObserver } from './engine-observer.js';
 export { EngineMetrics, type EngineGauges } from './engine-metrics.js';
+export { EngineTracing } from './engine-tracing.js';
 export { ClusterMember, type ClusterMemberOptions, type MemberIdentity, type MemberStatus } from './cluster-member.js';
 export { createInProcessTransport, type InProcessCheckBack, type InProcessHandler, type InProcessTransport } from './in-process-transport.js';
 export { InstanceMailbox } from './instance-mailbox.js';

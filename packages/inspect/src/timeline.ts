@@ -1,4 +1,4 @@
-import { isTerminal, type RecordedEvent, type SagaEvent, type SagaStatus } from '@sagaflow/core';
+import { isTerminal, type RecordedEvent, type SagaEvent, type SagaStatus, type SagaTrace } from '@sagaflow/core';
 
 /** What an event is about. */
 export type EntryKind = 'saga' | 'action' | 'compensation' | 'timer' | 'operator';
@@ -86,6 +86,8 @@ export interface InstanceHistory {
   readonly saga: string;
   readonly version: number;
   readonly input: unknown;
+  /** The instance's trace (its span in OpenTelemetry), when its start was traced. */
+  readonly trace: SagaTrace | null;
   readonly timeline: readonly TimelineEntry[];
   readonly attempts: readonly StepAttempt[];
   /** What made the instance compensate (a step's failure or timeout, an abort), if it did. */
@@ -300,7 +302,7 @@ export function instanceHistory(recorded: readonly RecordedEvent[], events: read
     const superseded = attempts.slice(index + 1).some((later) => later.kind === entry.kind && later.step === entry.step);
     return finished || superseded ? { ...entry, outcome: 'abandoned' } : entry;
   });
-  return { saga, version, input, timeline, attempts: settled, failure, stuck: last?.status === 'stuck' ? stuck : null };
+  return { saga, version, input, trace: created?.trace ?? null, timeline, attempts: settled, failure, stuck: last?.status === 'stuck' ? stuck : null };
 }
 
 /** The failure an input event that started the compensation stands for. */

@@ -86,3 +86,4 @@ export {
   type InterventionAnswer,
 } from './control.js';
 export { registerNatsMetrics } from './nats-metrics.js';
+export { activeTraceHeaders, traceHeadersOf, withTraceHeaders } from './trace-headers.js';

@@ -10,6 +10,8 @@ import {
   type InstanceSummary,
   type Intervention,
   type PartitionedTransport,
+  type StartRequest,
+  type TraceHeaders,
   type TransportHandlers,
 } from '@sagaflow/core';
 import { askCheckBack } from './check-back.js';
@@ -22,6 +24,7 @@ import { askOwner, type OwnerAnswer } from './owner-requests.js';
 import { PartitionIntake } from './partition-intake.js';
 import { commandBody, commandHeaders, decodeReply, decodeStart, header, parseJson, startRequestOf, type CommandHeaderForm } from './protocol.js';
 import { streamPublisher } from './stream-publisher.js';
+import { traceHeadersOf, withTraceHeaders } from './trace-headers.js';
 import { ensureSharedConsumers, ensureStreams, retireWholeNamespaceConsumers, type ConsumerSettings } from './topology.js';
 
 /** Options of the engine's NATS transport. */
@@ -68,6 +71,11 @@ export interface NatsTransport extends PartitionedTransport {
   intervene(intervention: Intervention): Promise<InterventionAnswer>;
 }
 
+
+/** A start or prepare request with the trace context its message carried. */
+function withTrace(request: StartRequest, trace: TraceHeaders | undefined): StartRequest {
+  return trace !== undefined && (request.kind === undefined || request.kind === 'start' || request.kind === 'prepare') ? { ...request, trace } : request;
+}
 
 /** Why the engine's transport dead-lettered a message: the label of `sagaflow_transport_dead_letters_total`. */
 type DeadLetterWhy = 'undecodable_reply' | 'refused_reply' | 'undecodable_start' | 'refused_start' | 'max_deliveries';
@@ -157,7 +165,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
       const request = decodeStart(msg.data);
       const verdict = E.isLeft(request)
         ? ({ accepted: false, reason: `undecodable start request: ${request.left}` } as const)
-        : await handlers.start(startRequestOf(saga, request.right));
+        : await handlers.start(withTrace(startRequestOf(saga, request.right), traceHeadersOf(msg.headers)));
       if (!verdict.accepted) await deadLetter(msg, verdict.reason, E.isLeft(request) ? 'undecodable_start' : 'refused_start');
       acknowledge(msg);
     } catch (error) {
@@ -280,11 +288,9 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
     names,
     js,
     jsm,
-    async dispatch(effect: DispatchEffect) {
-      await publisher.publish(names.command(effect.saga, effect.operation), commandBody(effect), {
-        msgID: effect.id,
-        headers: commandHeaders(effect, names.reply(effect.saga, partitionOfInstance(effect.instanceId)), options.commandHeaders),
-      });
+    async dispatch(effect: DispatchEffect, trace?: TraceHeaders) {
+      const h = commandHeaders(effect, names.reply(effect.saga, partitionOfInstance(effect.instanceId)), options.commandHeaders);
+      await publisher.publish(names.command(effect.saga, effect.operation), commandBody(effect), { msgID: effect.id, headers: withTraceHeaders(h, trace) ?? h });
     },
     config,
     partitions: config.partitions,

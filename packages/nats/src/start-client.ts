@@ -3,6 +3,7 @@ import { partitionOf, type StartRequest } from '@sagaflow/core';
 import { readNamespaceConfig } from './namespace-config.js';
 import type { Naming } from './naming.js';
 import { startMsgId, startRequestBody } from './protocol.js';
+import { activeTraceHeaders, withTraceHeaders } from './trace-headers.js';
 
 /** How a start request is published. */
 export interface StartPublishOptions {
@@ -39,8 +40,14 @@ export function startMessage(names: Naming, request: StartRequest, partitions?: 
 export async function publishStartRequest(js: JetStreamClient, names: Naming, request: StartRequest, options: StartPublishOptions = {}): Promise<void> {
   const config = await readNamespaceConfig(js, names, options.timeoutMs);
   const message = startMessage(names, request, config?.partitions);
+  // Started inside a trace (an upstream request's span), the instance's span continues it.
+  const headers = withTraceHeaders(undefined, activeTraceHeaders());
   try {
-    await js.publish(message.subject, message.data, { msgID: message.msgId, ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }) });
+    await js.publish(message.subject, message.data, {
+      msgID: message.msgId,
+      ...(headers === undefined ? {} : { headers }),
+      ...(options.timeoutMs === undefined ? {} : { timeout: options.timeoutMs }),
+    });
   } catch (error) {
     // The server answers "no responders" when no stream listens on the subject; nats.js reads that as
     // JetStream being off (its JetStreamNotEnabled, which the package does not export).

@@ -1,7 +1,8 @@
 import * as E from 'fp-ts/lib/Either.js';
+import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { decodeWith, formatProblems, isStepFailure, type ReplyOutcome } from '@sagaflow/core';
-import { parseJson, deadLetterMessage, readCommandEnvelope, type CommandConsumer, type CommandEnvelope, type Naming, type StreamPublisher } from '@sagaflow/nats';
+import { parseJson, deadLetterMessage, readCommandEnvelope, traceHeadersOf, type CommandConsumer, type CommandEnvelope, type Naming, type StreamPublisher } from '@sagaflow/nats';
 import type { EffectIdentity } from './handler.js';
 import { startHeartbeat } from './heartbeat.js';
 import type { Operation } from './operations.js';
@@ -59,7 +60,7 @@ export async function handleCommand(msg: JsMsg, scope: CommandScope): Promise<vo
       operation: e.operation,
       attempt: e.attempt,
     };
-    const result = await outcomeOf(msg.data, effect, scope, heartbeat.beat);
+    const result = await tracedOutcome(msg, effect, scope, heartbeat.beat);
     if (result === handBack) {
       msg.nak();
       return;
@@ -74,6 +75,48 @@ export async function handleCommand(msg: JsMsg, scope: CommandScope): Promise<vo
   } finally {
     heartbeat.stop();
     ended?.(outcome);
+  }
+}
+
+/** The worker's tracer: spans through the OpenTelemetry API, recorded once the application registers an SDK. */
+const tracer = trace.getTracer('@sagaflow/worker');
+
+/**
+ * Runs the handler inside a span continuing the engine's attempt span (the W3C trace context in the
+ * command's headers), so spans the handler makes are its children.
+ */
+async function tracedOutcome(msg: JsMsg, effect: EffectIdentity, scope: CommandScope, working: () => void): Promise<ReplyOutcome | typeof handBack> {
+  const carried = traceHeadersOf(msg.headers);
+  const parent = carried === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, carried);
+  const span = tracer.startSpan(
+    `handle ${scope.operation.name}`,
+    {
+      kind: SpanKind.CONSUMER,
+      attributes: {
+        'sagaflow.saga': effect.saga,
+        'sagaflow.instance_id': effect.instanceId,
+        'sagaflow.step': effect.step,
+        'sagaflow.kind': effect.kind,
+        'sagaflow.operation': effect.operation,
+        'sagaflow.attempt': effect.attempt,
+        'sagaflow.effect_id': effect.id,
+        'messaging.system': 'nats',
+        'messaging.destination.name': msg.subject,
+        'messaging.message.delivery_count': msg.info.deliveryCount,
+      },
+    },
+    parent,
+  );
+  try {
+    const outcome = await context.with(trace.setSpan(parent, span), () => outcomeOf(msg.data, effect, scope, working));
+    if (outcome === handBack) span.setAttribute('sagaflow.handed_back', true);
+    else if (!outcome.ok) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: `${outcome.error.code}: ${outcome.error.message}` });
+      span.setAttribute('sagaflow.error_code', outcome.error.code);
+    }
+    return outcome;
+  } finally {
+    span.end();
   }
 }
 

@@ -3,13 +3,14 @@ import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { checkEngineId, commandHeaderForms, createNatsTransport, connectNats, openPartitionLeases, registerNatsMetrics, serveControl, type CommandHeaderForm } from '@sagaflow/nats';
 import { ConsoleConfigError, startConsole } from '@sagaflow/console';
-import { ClusterMember, Engine, EngineMetrics } from '@sagaflow/engine';
+import { ClusterMember, Engine, EngineMetrics, EngineTracing } from '@sagaflow/engine';
 import { createMetricsRegistry, MetricsServerError, serveMetrics, type MetricsServer } from '@sagaflow/telemetry';
 import { UsageError } from '../cli-error.js';
 import { consoleOptionsHelp, consoleSettings } from '../console-settings.js';
 import { loadSagas } from '../load-sagas.js';
 import { logOptionsHelp, processLogger } from '../log-settings.js';
 import { metricsOptionsHelp, metricsSettings } from '../metrics-settings.js';
+import { startTracingFromEnv } from '../tracing.js';
 import { natsSettings, natsUrlForPeople } from '../nats-client.js';
 import { globalHelp, noPositionals, parseCommand, printedHelp, type Command } from '../options.js';
 import { maskStoreUrl, openStore } from '../store-url.js';
@@ -48,6 +49,8 @@ Options:
 ${consoleOptionsHelp('ui-')}
 ${metricsOptionsHelp}
 ${logOptionsHelp}
+                    Traces: with OTEL_EXPORTER_OTLP_ENDPOINT set (OTEL_SERVICE_NAME, default
+                    sagaflow-engine), spans of each instance and step attempt go there over OTLP/HTTP
   --command-headers compact|full
                     what a command's headers spell out (default compact: its instance and effect id).
                     Workers of an earlier Sagaflow read only full ones: use full until every worker
@@ -124,6 +127,11 @@ Examples:
             throw error instanceof MetricsServerError ? new UsageError(error.message) : error;
           });
     if (metricsServer !== null) log.info(`metrics on ${metricsServer.url}/metrics`);
+    const tracing = await startTracingFromEnv('sagaflow-engine').catch(async (error: unknown) => {
+      await metricsServer?.close();
+      throw new UsageError(error instanceof Error ? error.message : String(error));
+    });
+    if (tracing !== null) log.info(`traces to ${tracing.endpoint}`);
     // What a failed start has opened is closed again, newest first, so that the process exits (code 1)
     // instead of lingering without an engine, where a supervisor would take it for a running one.
     const opened: (() => Promise<unknown>)[] = [];
@@ -148,7 +156,7 @@ Examples:
       const leases = await openPartitionLeases(transport.js, transport.jsm, transport.names, transport.config, replicas);
       const startedAt = Date.now();
       const member = new ClusterMember({ identity: { id: engineId, host: hostname(), pid: process.pid, startedAt }, leases, transport, log });
-      const engine = new Engine({ store, registry, transport, log, ownership: member, observer: metrics });
+      const engine = new Engine({ store, registry, transport, log, ownership: member, observer: metrics, tracing: new EngineTracing() });
       opened.push(() => engine.stop());
       opened.push(() => member.leave());
       const report = await member.join(engine);
@@ -159,6 +167,7 @@ Examples:
       live = undefined;
       for (const close of opened.reverse()) await close().catch(() => undefined);
       await metricsServer?.close();
+      await tracing?.shutdown();
       throw error;
     });
     const control = serveControl(connection, transport.names, {
@@ -207,6 +216,7 @@ Examples:
     await connection.drain();
     await store.close();
     await metricsServer?.close();
+    await tracing?.shutdown();
     log.info('stopped');
     return 0;
   },

@@ -42,6 +42,7 @@ Examples:
       printJson({
         ...instanceJson(summary),
         input: history.input,
+        traceId: history.trace?.traceId ?? null,
         failure: history.failure === null ? null : failureJson(history.failure),
         stuck: history.stuck === null ? null : { kind: history.stuck.kind, ...failureJson(history.stuck) },
         timeline: history.timeline.map(entryJson),
@@ -59,6 +60,7 @@ Examples:
       ['started', `${humanTime(summary.startedAt)} (${formatAge(now - summary.startedAt)} ago)`],
       ['last change', `${humanTime(summary.updatedAt)} (${formatAge(now - summary.updatedAt)} ago), revision ${summary.revision}`],
     ];
+    if (history.trace !== null) facts.push(['trace', history.trace.traceId]);
     if (history.failure !== null) facts.push(['failure', colours.yellow(failureLine(history.failure))]);
     if (history.stuck !== null) facts.push(['stuck on', colours.red(`${history.stuck.kind === 'compensation' ? 'compensation of ' : ''}${failureLine(history.stuck)}`)]);
     print(`${colours.bold(summary.instanceId)}  ${summary.saga} v${summary.version}`);
