@@ -186,7 +186,7 @@ describe('sagaflow ui, over HTTP', () => {
     const engines = await visitor.request('GET', '/api/engines');
     expect(engines.status).toBe(200);
     expect(engines.json).toMatchObject({ namespace: `${namespace}run`, answering: { sagas: ['cli-repair@1'] }, problem: null });
-    expect((await sagaflow(['run', '--ui-port', '1'])).stderr).toContain('--ui-host, --ui-port, --ui-token, --ui-users and --ui-read-only go with --ui');
+    expect((await sagaflow(['run', '--ui-port', '1'])).stderr).toContain('--ui-host, --ui-port, --ui-token, --ui-users, --ui-read-only and --ui-trace-url go with --ui');
   });
 
   it('never sends the store\'s or NATS\'s address to the browser', async () => {

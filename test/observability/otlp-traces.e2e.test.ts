@@ -18,7 +18,7 @@ import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { orderInput } from '../../examples/order-fulfilment/order-input.js';
 import { sagaflowFromSources, spawnNode, spawnTs, stopChild, type Child } from '../../examples/demo/processes.js';
-import { sagaflowJson } from '../support/cli.js';
+import { sagaflow, sagaflowJson } from '../support/cli.js';
 import { OtlpReceiver, type ReceivedSpan } from '../support/otlp-receiver.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sagaflow-otlp-'));
@@ -139,5 +139,16 @@ describe('traces over OTLP from an engine and a worker process', () => {
     const shown = await sagaflowJson<{ traceId: string | null }>(['show', 'order-3', '--store', store]);
     expect(shown.traceId).toBe(upstream.traceId);
     expect(receiver.rejected).toEqual([]);
+
+    // The console links the trace to the team's tracing tool, given a link template.
+    const ui = spawnNode([...sagaflowFromSources, 'ui', '--store', store, '--nats', inject('natsUrl'), '--namespace', namespace, '--port', '0', '--trace-url', 'http://jaeger.example:16686/trace/{traceId}']);
+    children.push(ui);
+    const base = /(http:\/\/\S+\/)/u.exec(await ui.waitFor(/^console ready: /u, 30_000))?.[1] ?? '';
+    const detail = (await (await fetch(`${base}api/instances/order-3`)).json()) as { history: { trace: { traceId: string } | null }; traceUrl: string | null };
+    expect(detail.history.trace?.traceId).toBe(upstream.traceId);
+    expect(detail.traceUrl).toBe(`http://jaeger.example:16686/trace/${upstream.traceId}`);
+    const refused = await sagaflow(['ui', '--store', store, '--nats', inject('natsUrl'), '--namespace', namespace, '--port', '0', '--trace-url', 'ftp://jaeger/{traceId}']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('The trace link "ftp://jaeger/{traceId}" is not an http(s) URL with {traceId} in it');
   });
 });

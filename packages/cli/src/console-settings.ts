@@ -9,6 +9,8 @@ export interface ConsoleSettings {
   readonly token: string | undefined;
   readonly users: readonly Operator[] | undefined;
   readonly readOnly: boolean;
+  /** Link template of a trace (`{traceId}`), from `--trace-url` or `SAGAFLOW_TRACE_URL`. */
+  readonly traceUrl?: string;
 }
 
 /** Default port of the console. */
@@ -37,7 +39,8 @@ export function consoleSettings(values: OptionValues, env: NodeJS.ProcessEnv, pr
     if (error instanceof ConsoleConfigError) throw new UsageError(error.message);
     throw error;
   }
-  return { host: text('host') ?? '127.0.0.1', port, token, users, readOnly: values[`${prefix}read-only`] === true };
+  const traceUrl = text('trace-url') ?? (env.SAGAFLOW_TRACE_URL || undefined);
+  return { host: text('host') ?? '127.0.0.1', port, token, users, readOnly: values[`${prefix}read-only`] === true, ...(traceUrl === undefined ? {} : { traceUrl }) };
 }
 
 /** The option help of the console, for `ui` (and, prefixed, `run --ui`). */
@@ -45,4 +48,6 @@ export const consoleOptionsHelp = (prefix = ''): string => `  --${prefix}host AD
   --${prefix}port N         port (default ${consolePort}; 0 for any free one)
   --${prefix}token TOKEN    token operators sign in with (env SAGAFLOW_CONSOLE_TOKEN); each gives a name
   --${prefix}users FILE     operators with a token each: a JSON array of { "name", "token" }
-  --${prefix}read-only      show everything, change nothing`;
+  --${prefix}read-only      show everything, change nothing
+  --${prefix}trace-url URL  link an instance's trace id to the tracing tool, {traceId} where the id goes
+                    (env SAGAFLOW_TRACE_URL; Jaeger: http://jaeger:16686/trace/{traceId})`;

@@ -12,6 +12,8 @@ export interface ConsoleContext {
   /** The sagas loaded from the saga files, for diagrams and the Sagas page (`null` without them). */
   readonly registry: SagaRegistry | null;
   readonly access: AccessSettings;
+  /** The trace link template (`{traceId}`), if the team gave one. */
+  readonly traceUrl?: string;
 }
 
 /** An error answer: a status and one line for people, never a stack trace. */

@@ -1,7 +1,7 @@
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { EventStore, SagaRegistry } from '@sagaflow/core';
 import { naming } from '@sagaflow/nats';
-import { checkAccess, type Operator } from './access.js';
+import { checkAccess, ConsoleConfigError, type Operator } from './access.js';
 import { buildConsoleApp } from './app.js';
 
 export { ConsoleConfigError, isLoopback, type Operator } from './access.js';
@@ -26,6 +26,11 @@ export interface ConsoleOptions {
   readonly readOnly?: boolean;
   /** Where unexpected failures are reported (default: stderr). */
   readonly log?: (line: string) => void;
+  /**
+   * A link to an instance's trace in the team's tracing tool, with `{traceId}` where its id goes
+   * (Jaeger: `http://jaeger:16686/trace/{traceId}`); without it the console shows the id alone.
+   */
+  readonly traceUrl?: string;
 }
 
 /** A console serving. */
@@ -43,9 +48,13 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
   const host = options.host ?? '127.0.0.1';
   const access = { host, token: options.token, users: options.users, readOnly: options.readOnly === true };
   checkAccess(access);
+  checkTraceUrl(options.traceUrl);
   const log = options.log ?? ((line: string) => process.stderr.write(`sagaflow console: ${line}\n`));
   const names = naming(options.namespace);
-  const { app, stop } = await buildConsoleApp({ store: options.store, connection: options.connection, names, registry: options.registry, access }, log);
+  const { app, stop } = await buildConsoleApp(
+    { store: options.store, connection: options.connection, names, registry: options.registry, access, ...(options.traceUrl === undefined ? {} : { traceUrl: options.traceUrl }) },
+    log,
+  );
   await app.listen({ host, port: options.port ?? 8233 });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (options.port ?? 8233);
@@ -56,4 +65,18 @@ export async function startConsole(options: ConsoleOptions): Promise<RunningCons
       await app.close();
     },
   };
+}
+
+/** A trace link template must be an http(s) URL with `{traceId}` in it. */
+function checkTraceUrl(template: string | undefined): void {
+  if (template === undefined) return;
+  let url: URL | null = null;
+  try {
+    url = new URL(template.replaceAll('{traceId}', '0'));
+  } catch {
+    url = null;
+  }
+  if (url === null || !['http:', 'https:'].includes(url.protocol) || !template.includes('{traceId}')) {
+    throw new ConsoleConfigError(`The trace link "${template}" is not an http(s) URL with {traceId} in it (Jaeger: http://jaeger:16686/trace/{traceId})`);
+  }
 }

@@ -78,6 +78,7 @@ Examples:
       'ui-token': { type: 'string' },
       'ui-users': { type: 'string' },
       'ui-read-only': { type: 'boolean' },
+      'ui-trace-url': { type: 'string' },
       'metrics-port': { type: 'string' },
       'metrics-host': { type: 'string' },
       'log-level': { type: 'string' },
@@ -103,7 +104,7 @@ Examples:
       throw new UsageError(`Unknown --command-headers "${headerForm}": use ${commandHeaderForms.join(' or ')}`);
     }
     const consoleOptions = values.ui === true ? consoleSettings(values, global.env, 'ui-') : null;
-    if (consoleOptions === null && Object.keys(values).some((name) => name.startsWith('ui-'))) throw new UsageError('--ui-host, --ui-port, --ui-token, --ui-users and --ui-read-only go with --ui');
+    if (consoleOptions === null && Object.keys(values).some((name) => name.startsWith('ui-'))) throw new UsageError('--ui-host, --ui-port, --ui-token, --ui-users, --ui-read-only and --ui-trace-url go with --ui');
     const metricsOptions = metricsSettings(values);
     const log = processLogger(values, 'sagaflow-engine', { engine: engineId });
     const registry = await loadSagas(global.sagas);

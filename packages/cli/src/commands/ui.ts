@@ -44,6 +44,7 @@ Examples:
       token: { type: 'string' },
       users: { type: 'string' },
       'read-only': { type: 'boolean' },
+      'trace-url': { type: 'string' },
     });
     if (printedHelp(global, this)) return 0;
     noPositionals(positionals);

@@ -60,6 +60,7 @@ export function instanceRoutes(app: FastifyInstance, context: ConsoleContext): v
       history,
       diagram: instanceDiagram(definition, history.attempts),
       definitionKnown: definition !== undefined,
+      traceUrl: history.trace === null || context.traceUrl === undefined ? null : context.traceUrl.replaceAll('{traceId}', encodeURIComponent(history.trace.traceId)),
     };
   });
 

@@ -29,12 +29,15 @@ interface Detail {
   readonly instance: InstanceRow;
   readonly history: {
     readonly input: unknown;
+    readonly trace: { readonly traceId: string } | null;
     readonly timeline: readonly Entry[];
     readonly failure: Failure | null;
     readonly stuck: (Failure & { readonly kind: string }) | null;
   };
   readonly diagram: readonly DiagramItem[];
   readonly definitionKnown: boolean;
+  /** The instance's trace in the team's tracing tool, when the console was given a link template. */
+  readonly traceUrl: string | null;
 }
 
 const actions = [
@@ -88,6 +91,20 @@ export function InstancePage({ id, session }: { readonly id: string; readonly se
         <dd>{when(instance.startedAt)}</dd>
         <dt>Last change</dt>
         <dd>{when(instance.updatedAt)}</dd>
+        {history.trace !== null && (
+          <>
+            <dt>Trace</dt>
+            <dd>
+              {detail.traceUrl === null ? (
+                <code>{history.trace.traceId}</code>
+              ) : (
+                <a href={detail.traceUrl} target="_blank" rel="noopener noreferrer">
+                  <code>{history.trace.traceId}</code>
+                </a>
+              )}
+            </dd>
+          </>
+        )}
         {history.failure !== null && (
           <>
             <dt>Failure</dt>
