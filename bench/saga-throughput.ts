@@ -62,6 +62,11 @@ npm run bench [-- OPTIONS]    the standard saga workload through Sagaflow and th
   --out FILE                 where to write the results (default: bench/results/<date>.json)
 
 Benches of their own (their options with --help after them):
+  --telemetry off,metrics,traces-noop,traces-otlp
+                             instead of the deployments above: the compiled engine once per variant
+                             (metrics served and scraped every second; spans recorded and dropped;
+                             spans exported over OTLP/HTTP), measured alternating; prints the cost of each
+
   npm run bench -- --only list       \`sagaflow list\` over 100,000 instances (bench/list-instances.ts)
   npm run bench -- --only scale      engine RSS and recovery at scale (bench/scale.ts)
   npm run bench -- --only decision   CPU per saga of the pure decision path (bench/decision-path.ts)
@@ -113,10 +118,18 @@ const { values } = readOptions(bench, usage, () =>
       peers: { type: 'string' },
       engines: { type: 'string' },
       partitions: { type: 'string' },
+      telemetry: { type: 'string' },
     },
   }),
 );
 const deployments = ['sagaflow', 'sagaflow-tsx', 'baseline'] as const;
+/**
+ * What `--telemetry` compares: nothing on; Prometheus metrics served and scraped every second; every
+ * span recorded by an OpenTelemetry SDK whose exporter drops them; and exported over OTLP/HTTP to a
+ * receiver in this process.
+ */
+const telemetryVariants = ['off', 'metrics', 'traces-noop', 'traces-otlp'] as const;
+type TelemetryVariant = (typeof telemetryVariants)[number];
 if (values.only.split(',').some((item) => Object.hasOwn(sideBenches, item.trim()))) {
   refuse(bench, `--only ${Object.keys(sideBenches).join('|')} runs a bench of its own and takes no other deployment; got "${values.only}"`);
 }
@@ -138,11 +151,15 @@ const settings = {
   workerConcurrency: values['worker-concurrency'] === undefined ? null : num('worker-concurrency', 1, 100, 100),
   engines: num('engines', 1, 1, 1),
   partitions: values.partitions === undefined ? null : num('partitions', 1, 32, 32),
+  telemetry: values.telemetry === undefined ? null : listOf(bench, 'telemetry', values.telemetry, telemetryVariants),
   phases: listOf(bench, 'only', values.only, deployments),
   cpuProfDir: values['cpu-prof'] ?? null,
   stages: values.stages === true,
   quick,
 };
+if (settings.telemetry !== null && (settings.engines > 1 || values.only !== 'sagaflow,baseline')) {
+  refuse(bench, '--telemetry compares the compiled engine with itself, once per variant: it takes neither --only nor --engines');
+}
 if (settings.engines > 8) refuse(bench, `--engines takes a whole number from 1 to 8, not ${settings.engines}`);
 if (settings.engines > 1 && !settings.phases.includes('sagaflow')) refuse(bench, '--engines compares Sagaflow with several engines against one: keep sagaflow in --only');
 if (settings.stages && settings.c1.n <= 0) refuse(bench, '--stages watches one more concurrency-1 run per workload; it needs --c1-n above 0');
@@ -262,9 +279,14 @@ async function deploySagaflow(
   pidOfNats: number | null,
   build: EngineBuild,
   engines = 1,
+  telemetry: { readonly variant: TelemetryVariant; readonly otlpEndpoint: string } | null = null,
 ): Promise<Deployment<{ store: string; journalMode: string | null; engine: EngineBuild; engines: number }>> {
-  const label = `${build === 'compiled' ? 'sagaflow' : 'sagaflow-tsx'}${engines > 1 ? `-x${engines}` : ''}`;
-  const namespace = `bench${build === 'compiled' ? '' : 'tsx'}${engines > 1 ? `x${engines}` : ''}${Date.now().toString(36)}`;
+  const label = `${build === 'compiled' ? 'sagaflow' : 'sagaflow-tsx'}${engines > 1 ? `-x${engines}` : ''}${telemetry === null ? '' : `-${telemetry.variant}`}`;
+  const namespace = `bench${build === 'compiled' ? '' : 'tsx'}${engines > 1 ? `x${engines}` : ''}${telemetry === null ? '' : telemetry.variant.replace('-', '')}${Date.now().toString(36)}`;
+  const variant = telemetry?.variant ?? 'off';
+  const preload = variant === 'traces-noop' ? ['--import', './bench/noop-tracing.mjs'] : [];
+  const metricsArgs = variant === 'metrics' ? ['--metrics-port', '0'] : [];
+  const env = variant === 'traces-otlp' && telemetry !== null ? { ...process.env, OTEL_EXPORTER_OTLP_ENDPOINT: telemetry.otlpEndpoint } : process.env;
   const storePath = join(dir, `${label}.db`);
   let store = settings.store ?? `sqlite:${storePath}`;
   if (/^esdb/i.test(store) && !/[?&]listing=/i.test(store)) store += `${store.includes('?') ? '&' : '?'}listing=${encodeURIComponent(join(dir, `${label}-listing.db`))}`;
@@ -273,12 +295,14 @@ async function deploySagaflow(
   const processes: Child[] = [];
   for (let n = 1; n <= engines; n++) {
     const id = ['--engine-id', `${label}-${n}`, ...(settings.partitions === null ? [] : ['--partitions', String(settings.partitions)])];
-    processes.push(await started(spawnNode([...prof, ...command.node, 'run', '--sagas', command.sagas, '--store', store, '--nats', natsUrl, '--namespace', namespace, ...id]), /engine ready/u));
+    processes.push(await started(spawnNode([...prof, ...preload, ...command.node, 'run', '--sagas', command.sagas, '--store', store, '--nats', natsUrl, '--namespace', namespace, ...id, ...metricsArgs], env), /engine ready/u));
   }
   if (engines > 1) await balanced(connection, namespace, engines);
   const engineName = (n: number): string => (n === 0 ? 'engine' : `engine-${n + 1}`);
   const workerArgs = ['--nats', natsUrl, '--namespace', namespace, ...(settings.workerConcurrency === null ? [] : ['--concurrency', String(settings.workerConcurrency)])];
-  const worker = await started(spawnNode([...prof, '--import', 'tsx', 'bench/worker.ts', ...workerArgs]), /^worker ready$/u);
+  const worker = await started(spawnNode([...prof, ...preload, '--import', 'tsx', 'bench/worker.ts', ...workerArgs, ...metricsArgs], env), /^worker ready$/u);
+  // Scraped every second (Prometheus' default is 15 s): the metrics variant pays for its scrapes too.
+  const scrape = variant === 'metrics' ? scrapeEverySecond([...processes, worker]) : null;
   const pids: Record<string, number> = {
     ...Object.fromEntries(processes.map((child, n) => [engineName(n), child.process.pid ?? 0])),
     worker: worker.process.pid ?? 0,
@@ -293,6 +317,7 @@ async function deploySagaflow(
       journalMode = String(db.pragma('journal_mode', { simple: true }));
       db.close();
     }
+    scrape?.stop();
     await stopChild(worker);
     for (const child of processes) await stopChild(child);
     return { peakRssMb: peakRss, store: settings.store ?? `sqlite:<temp dir>/${label}.db`, journalMode, engine: build, engines };
@@ -303,6 +328,36 @@ async function deploySagaflow(
     return eventLoop === undefined ? {} : { engine: eventLoop };
   };
   return { label, namespace, pids, ...(engines === 1 ? { loops } : {}), stop };
+}
+
+/** Fetches `/metrics` of each process (from the `metrics on …` line it logged) every second, until stopped. */
+function scrapeEverySecond(processes: readonly Child[]): { stop(): void } {
+  const urls = processes.map((child) => {
+    const url = /metrics on (http:\/\/[\d.]+:\d+\/metrics)/u.exec(child.lines.join('\n'))?.[1];
+    if (url === undefined) throw new Error(`no metrics address logged by pid ${child.process.pid ?? '?'}`);
+    return url;
+  });
+  const timer = setInterval(() => {
+    for (const url of urls) void fetch(url).then((response) => response.text(), () => '');
+  }, 1000);
+  return { stop: () => clearInterval(timer) };
+}
+
+/** An OTLP/HTTP endpoint that reads and drops what is sent to it (its cost is the driver's CPU, reported apart). */
+async function otlpSink(): Promise<{ endpoint: string; requests: () => number; close(): Promise<void> }> {
+  const { createServer } = await import('node:http');
+  let requests = 0;
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      requests++;
+      response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : 0;
+  return { endpoint: `http://127.0.0.1:${port}`, requests: () => requests, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
 
 /** The transport baseline: a relay in the engine's place and an echo in the worker's, on a namespace of their own. */
@@ -518,6 +573,58 @@ function enginesTable(one: PhaseResult | null, several: PhaseResult | null): str
   ];
 }
 
+/**
+ * `--telemetry`: the compiled engine and the bench worker once per variant, measured alternating like
+ * the other deployments; prints throughput and CPU per saga of each against `off`, and writes them.
+ */
+async function compareTelemetry(
+  connection: NatsConnection,
+  natsUrl: string,
+  pidOfNats: number | null,
+  variants: readonly TelemetryVariant[],
+  traffic: (() => Promise<NatsTraffic>) | undefined,
+  machine: Record<string, unknown>,
+): Promise<void> {
+  console.log('building the compiled engine: tsc -b packages/cli, and the bench saga to dist/bench-sagas');
+  prepareCompiledEngine();
+  const sink = await otlpSink();
+  const deployed = [];
+  for (const variant of variants) deployed.push({ variant, deployment: await deploySagaflow(connection, natsUrl, pidOfNats, 'compiled', 1, { variant, otlpEndpoint: sink.endpoint }) });
+  const measured = await measure(connection, natsUrl, deployed.map((each) => each.deployment), traffic);
+  const results = [];
+  for (const { variant, deployment } of deployed) results.push({ variant, ...(await deployment.stop()), ...(measured.get(deployment.label) ?? { c100: {}, c1: null, c1Stages: null }) });
+  const exports = sink.requests();
+  await sink.close();
+  const off = results.find((result) => result.variant === 'off');
+  const perSaga = (series: Series | undefined, process: string): string => {
+    const cpu = series?.procCpuSMedian[process];
+    const n = series?.median.n;
+    return cpu === undefined || n === undefined || n === 0 ? '—' : ((1000 * cpu) / n).toFixed(3);
+  };
+  const rows = results.flatMap((result) =>
+    settings.workloads.map((wl) => {
+      const series = result.c100[wl];
+      const own = series?.median.sagasPerS;
+      const base = off?.c100[wl]?.median.sagasPerS;
+      const cost = own === undefined || base === undefined || result === off ? '—' : `${((100 * (base - own)) / base).toFixed(1)}%`;
+      const runs = (series?.runs ?? []).map((run) => run.sagasPerS).join(', ');
+      return `| ${result.variant} | ${wl} | ${own ?? '—'} (${runs}) | ${cost} | ${series?.median.p99 ?? '—'} | ${perSaga(series, 'engine')} | ${perSaga(series, 'worker')} |`;
+    }),
+  );
+  console.log(
+    [
+      '',
+      `| telemetry | wl | sagas/s median (runs) | throughput cost vs off | p99 ms | engine CPU ms/saga | worker CPU ms/saga |`,
+      '|---|---|---|---|---|---|---|',
+      ...rows,
+      '',
+      `OTLP export requests received: ${exports}`,
+    ].join('\n'),
+  );
+  const out = writeResultsFile(values.out, '-telemetry', { when: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine, settings, telemetry: results, otlpExportRequests: exports });
+  console.log(`wrote ${out}`);
+}
+
 const natsVersion = (): string => {
   const out = spawnSync(process.env.NATS_SERVER_BIN ?? 'nats-server', ['--version'], { encoding: 'utf8' });
   return (out.stdout || out.stderr || '?').trim();
@@ -539,50 +646,55 @@ try {
   const machine = { ...machineFacts(), natsServer: natsVersion() };
   console.log(`machine: ${JSON.stringify(machine)}; nats ${natsUrl}${nats === null ? ' (NATS_URL)' : ` (own nats-server, JetStream in ${nats.storeDir})`}`);
   console.log(`settings: ${JSON.stringify(settings)}`);
-  if (settings.phases.includes('sagaflow')) {
-    console.log('building the compiled engine: tsc -b packages/cli, and the bench saga to dist/bench-sagas');
-    prepareCompiledEngine();
+  if (settings.telemetry !== null) {
+    await compareTelemetry(connection, natsUrl, pidOfNats, settings.telemetry, traffic, machine);
+    await connection.close();
+  } else {
+    if (settings.phases.includes('sagaflow')) {
+      console.log('building the compiled engine: tsc -b packages/cli, and the bench saga to dist/bench-sagas');
+      prepareCompiledEngine();
+    }
+    const sagaflowDeployment = settings.phases.includes('sagaflow') ? await deploySagaflow(connection, natsUrl, pidOfNats, 'compiled') : null;
+    const scaledDeployment = settings.phases.includes('sagaflow') && settings.engines > 1 ? await deploySagaflow(connection, natsUrl, pidOfNats, 'compiled', settings.engines) : null;
+    const tsxDeployment = settings.phases.includes('sagaflow-tsx') ? await deploySagaflow(connection, natsUrl, pidOfNats, 'tsx') : null;
+    const baselineDeployment = settings.phases.includes('baseline') ? await deployBaseline(natsUrl, pidOfNats) : null;
+    const measured = await measure(connection, natsUrl, [sagaflowDeployment, scaledDeployment, tsxDeployment, baselineDeployment].filter((each) => each !== null), traffic);
+    const finished = async <E extends object>(deployment: Deployment<E> | null): Promise<(E & PhaseResult) | null> =>
+      deployment === null ? null : { ...(await deployment.stop()), ...(measured.get(deployment.label) ?? { c100: {}, c1: null, c1Stages: null }) };
+    const sf = await finished(sagaflowDeployment);
+    const sfScaled = await finished(scaledDeployment);
+    const scaledLabel = `Sagaflow, ${settings.engines} engines`;
+    const sfTsx = await finished(tsxDeployment);
+    const base = await finished(baselineDeployment);
+    await connection.close();
+    const lines = targets(sf, base);
+    const table = [
+      '',
+      '| what | wl | in flight | N | wall s | sagas/s | p50 / p95 / p99 ms | CPU busy % (runs) | CPU s per process, median run (event loop busy) |',
+      '|---|---|---|---|---|---|---|---|---|',
+      ...seriesRows('Sagaflow', sf, 'c100'),
+      ...seriesRows(scaledLabel, sfScaled, 'c100'),
+      ...seriesRows('Sagaflow through tsx', sfTsx, 'c100'),
+      ...seriesRows('transport baseline', base, 'c100'),
+      ...seriesRows('Sagaflow', sf, 'c1'),
+      ...seriesRows(scaledLabel, sfScaled, 'c1'),
+      ...seriesRows('Sagaflow through tsx', sfTsx, 'c1'),
+      ...seriesRows('transport baseline', base, 'c1'),
+      '',
+      ...engineBuildTable(sf, sfTsx),
+      ...enginesTable(sf, sfScaled),
+      ...trafficTable([...trafficRows('Sagaflow', sf), ...trafficRows(scaledLabel, sfScaled), ...trafficRows('Sagaflow through tsx', sfTsx), ...trafficRows('transport baseline', base)]),
+      ...stageTable([...stageRows('Sagaflow', sf), ...stageRows('Sagaflow through tsx', sfTsx), ...stageRows('transport baseline', base)]),
+      '| target | value | verdict | vs best peer (>1 = better) |',
+      '|---|---|---|---|',
+      ...lines.map((l) => `| ${l.target} | ${l.value === null ? '—' : `${Number(l.value.toFixed(1))}${l.unit}`} | ${l.verdict} | ${l.vsPeer} |`),
+      '',
+      `load average at end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+    ].join('\n');
+    console.log(table);
+    const out = writeResultsFile(values.out, '', { when: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine, settings, sagaflow: sf, sagaflowEngines: sfScaled, sagaflowTsx: sfTsx, baseline: base, peers, targets: lines, loadAvgAtEnd: loadavg() });
+    console.log(`wrote ${out}`);
   }
-  const sagaflowDeployment = settings.phases.includes('sagaflow') ? await deploySagaflow(connection, natsUrl, pidOfNats, 'compiled') : null;
-  const scaledDeployment = settings.phases.includes('sagaflow') && settings.engines > 1 ? await deploySagaflow(connection, natsUrl, pidOfNats, 'compiled', settings.engines) : null;
-  const tsxDeployment = settings.phases.includes('sagaflow-tsx') ? await deploySagaflow(connection, natsUrl, pidOfNats, 'tsx') : null;
-  const baselineDeployment = settings.phases.includes('baseline') ? await deployBaseline(natsUrl, pidOfNats) : null;
-  const measured = await measure(connection, natsUrl, [sagaflowDeployment, scaledDeployment, tsxDeployment, baselineDeployment].filter((each) => each !== null), traffic);
-  const finished = async <E extends object>(deployment: Deployment<E> | null): Promise<(E & PhaseResult) | null> =>
-    deployment === null ? null : { ...(await deployment.stop()), ...(measured.get(deployment.label) ?? { c100: {}, c1: null, c1Stages: null }) };
-  const sf = await finished(sagaflowDeployment);
-  const sfScaled = await finished(scaledDeployment);
-  const scaledLabel = `Sagaflow, ${settings.engines} engines`;
-  const sfTsx = await finished(tsxDeployment);
-  const base = await finished(baselineDeployment);
-  await connection.close();
-  const lines = targets(sf, base);
-  const table = [
-    '',
-    '| what | wl | in flight | N | wall s | sagas/s | p50 / p95 / p99 ms | CPU busy % (runs) | CPU s per process, median run (event loop busy) |',
-    '|---|---|---|---|---|---|---|---|---|',
-    ...seriesRows('Sagaflow', sf, 'c100'),
-    ...seriesRows(scaledLabel, sfScaled, 'c100'),
-    ...seriesRows('Sagaflow through tsx', sfTsx, 'c100'),
-    ...seriesRows('transport baseline', base, 'c100'),
-    ...seriesRows('Sagaflow', sf, 'c1'),
-    ...seriesRows(scaledLabel, sfScaled, 'c1'),
-    ...seriesRows('Sagaflow through tsx', sfTsx, 'c1'),
-    ...seriesRows('transport baseline', base, 'c1'),
-    '',
-    ...engineBuildTable(sf, sfTsx),
-    ...enginesTable(sf, sfScaled),
-    ...trafficTable([...trafficRows('Sagaflow', sf), ...trafficRows(scaledLabel, sfScaled), ...trafficRows('Sagaflow through tsx', sfTsx), ...trafficRows('transport baseline', base)]),
-    ...stageTable([...stageRows('Sagaflow', sf), ...stageRows('Sagaflow through tsx', sfTsx), ...stageRows('transport baseline', base)]),
-    '| target | value | verdict | vs best peer (>1 = better) |',
-    '|---|---|---|---|',
-    ...lines.map((l) => `| ${l.target} | ${l.value === null ? '—' : `${Number(l.value.toFixed(1))}${l.unit}`} | ${l.verdict} | ${l.vsPeer} |`),
-    '',
-    `load average at end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
-  ].join('\n');
-  console.log(table);
-  const out = writeResultsFile(values.out, '', { when: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine, settings, sagaflow: sf, sagaflowEngines: sfScaled, sagaflowTsx: sfTsx, baseline: base, peers, targets: lines, loadAvgAtEnd: loadavg() });
-  console.log(`wrote ${out}`);
 } catch (error) {
   exitCode = 1;
   reportFailure(error, children);

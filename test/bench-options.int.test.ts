@@ -23,6 +23,8 @@ describe('npm run bench: bad options, and a missing nats-server, are refused wit
     [['--stages', '--c1-n', '0'], 'bench: --stages watches one more concurrency-1 run per workload; it needs --c1-n above 0'],
     [['--engines', '9'], 'bench: --engines takes a whole number from 1 to 8, not 9'],
     [['--engines', '2', '--only', 'baseline'], 'bench: --engines compares Sagaflow with several engines against one: keep sagaflow in --only'],
+    [['--telemetry', 'off,traces'], 'bench: --telemetry takes a comma-separated list of off, metrics, traces-noop, traces-otlp; got "off,traces"'],
+    [['--telemetry', 'off,metrics', '--only', 'baseline'], 'bench: --telemetry compares the compiled engine with itself, once per variant: it takes neither --only nor --engines'],
   ])('%j: one line, exit code 2, no results file', async (args, message) => {
     const out = join(dir, `${args.join('_')}.json`);
     const run = await bench([...args, '--out', out]);
