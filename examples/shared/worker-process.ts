@@ -13,7 +13,7 @@ import { parseArgs } from 'node:util';
 import { StepFailure, type DispatchEffect, type SagaDefinition } from '@sagaflow/core';
 import { startTracingFromEnv } from '@sagaflow/cli';
 import { connectNats, natsSettingsFromEnv } from '@sagaflow/nats';
-import { createMetricsRegistry, createWorker, serveMetrics, type Worker, type WorkerContext } from '@sagaflow/worker';
+import { createLogger, createMetricsRegistry, createWorker, serveMetrics, type Worker, type WorkerContext } from '@sagaflow/worker';
 import type { GuardedServices } from './guarded-services.js';
 import { stopRequested } from './stop-signal.js';
 
@@ -62,6 +62,7 @@ export async function runWorkerProcess<I, S extends string>(spec: WorkerProcess<
   const registry = metricsPort === undefined ? undefined : createMetricsRegistry();
 
   const tracing = await startTracingFromEnv(`sagaflow-worker-${service}`);
+  const logger = createLogger({ name: `sagaflow-worker-${service}` });
   const services = spec.open(values.db, service);
   const connection = await connectNats({ ...natsSettingsFromEnv(), ...(values.nats === undefined ? {} : { url: values.nats }), name: `${spec.saga.name}-${service}` });
   const namespace = values.namespace ?? (process.env.SAGAFLOW_NAMESPACE || undefined);
@@ -72,6 +73,8 @@ export async function runWorkerProcess<I, S extends string>(spec: WorkerProcess<
     ...(ackWaitMs === undefined ? {} : { consumer: { ackWaitMs } }),
     ...(heartbeatMs === undefined ? {} : { heartbeatMs }),
     ...(registry === undefined ? {} : { metrics: registry }),
+    // JSON lines off a terminal, each about a command carrying its saga, instance, step, effect and trace.
+    log: (message, fields) => logger.warn(message, fields),
   });
   let ready = false;
   const metrics =

@@ -4,7 +4,7 @@ import { partitionOf, type AnyStep, type SagaDefinition, type Step } from '@saga
 import { checkToken, ensureOperationConsumer, ensureStreams, naming, registerNatsMetrics, streamPublisher, type ConsumerSettings, type StreamPublisher, type Naming } from '@sagaflow/nats';
 import type { Registry } from 'prom-client';
 import { handleCommand } from './handle-command.js';
-import type { CompensationHandler, StepHandler } from './handler.js';
+import type { CompensationHandler, StepHandler, WorkerLog } from './handler.js';
 import { OperationTable } from './operations.js';
 import { pullCommands } from './pull-commands.js';
 import { Slots } from './slots.js';
@@ -29,8 +29,11 @@ export interface WorkerOptions<I> {
   readonly heartbeatMs?: number;
   /** Delay before a command whose reply could not be stored is redelivered (default 1000 ms). */
   readonly retryDelayMs?: number;
-  /** Where problems are reported (default: stderr). */
-  readonly log?: (message: string) => void;
+  /**
+   * Where problems are reported (default: a line on stderr, the fields appended). Lines about a command
+   * come with its saga, instance id, step, effect id and trace id as fields.
+   */
+  readonly log?: WorkerLog;
   /**
    * A prom-client registry to count this worker's commands in (`sagaflow_worker_*`, see
    * docs/observability.md), with the NATS connection's metrics; serve it with `serveMetrics`.
@@ -78,7 +81,12 @@ export function createWorker<I>(options: WorkerOptions<I>): Worker<I> {
   if (options.heartbeatMs !== undefined && !(options.heartbeatMs >= 0)) throw new RangeError(`Invalid heartbeatMs ${options.heartbeatMs}: must be >= 0 (0 turns heartbeats off)`);
   const retryDelayMs = options.retryDelayMs ?? 1000;
   if (!(retryDelayMs >= 0)) throw new RangeError(`Invalid retryDelayMs ${retryDelayMs}: must be >= 0`);
-  const log = options.log ?? ((message: string) => process.stderr.write(`sagaflow worker (${saga.name}): ${message}\n`));
+  const log: WorkerLog =
+    options.log ??
+    ((message, fields) => {
+      const about = Object.entries(fields ?? {}).filter(([, value]) => value !== undefined);
+      process.stderr.write(`sagaflow worker (${saga.name}): ${message}${about.length === 0 ? '' : ` [${about.map(([key, value]) => `${key}=${String(value)}`).join(' ')}]`}\n`);
+    });
   const operations = new OperationTable(saga);
   const metrics = options.metrics === undefined ? undefined : WorkerMetrics.of(options.metrics);
   if (options.metrics !== undefined) registerNatsMetrics(connection, options.metrics);

@@ -2,8 +2,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { decodeWith, formatProblems, isStepFailure, type ReplyOutcome } from '@sagaflow/core';
-import { parseJson, deadLetterMessage, readCommandEnvelope, traceHeadersOf, type CommandConsumer, type CommandEnvelope, type Naming, type StreamPublisher } from '@sagaflow/nats';
-import type { EffectIdentity } from './handler.js';
+import { header, parseJson, deadLetterMessage, readCommandEnvelope, traceHeadersOf, type CommandConsumer, type CommandEnvelope, type Naming, type StreamPublisher } from '@sagaflow/nats';
+import type { EffectIdentity, LogFields, WorkerLog } from './handler.js';
 import { startHeartbeat } from './heartbeat.js';
 import type { Operation } from './operations.js';
 import { publishReply } from './publish-reply.js';
@@ -23,7 +23,7 @@ export interface CommandScope {
   readonly retryDelayMs: number;
   /** Aborted when the worker stops. */
   readonly signal: AbortSignal;
-  readonly log: (message: string) => void;
+  readonly log: WorkerLog;
   /** Where the commands' outcomes and durations are counted, if anywhere. */
   readonly metrics?: WorkerMetrics;
 }
@@ -65,12 +65,12 @@ export async function handleCommand(msg: JsMsg, scope: CommandScope): Promise<vo
       msg.nak();
       return;
     }
-    if (await publishReply(scope.publisher, scope.names, replyTo, effect, result, scope.log)) {
+    if (await publishReply(scope.publisher, scope.names, replyTo, effect, result, (line) => scope.log(line, fieldsOf(msg, scope)))) {
       outcome = result.ok ? 'succeeded' : 'failed';
       acknowledge(msg, scope);
     } else msg.nak(scope.retryDelayMs);
   } catch (error) {
-    scope.log(`command ${describe(msg)} not handled, redelivering: ${messageOf(error)}`);
+    scope.log(`command ${describe(msg)} not handled, redelivering: ${messageOf(error)}`, fieldsOf(msg, scope));
     safely(() => msg.nak(scope.retryDelayMs));
   } finally {
     heartbeat.stop();
@@ -156,7 +156,7 @@ function misdelivery({ effect, replyTo }: CommandEnvelope, { names, commands, op
 
 async function deadLetter(msg: JsMsg, scope: CommandScope, reason: string): Promise<void> {
   await deadLetterMessage(scope.js, scope.names, msg, reason);
-  scope.log(`command ${describe(msg)} dead-lettered: ${reason}`);
+  scope.log(`command ${describe(msg)} dead-lettered: ${reason}`, fieldsOf(msg, scope));
   acknowledge(msg, scope);
 }
 
@@ -170,12 +170,21 @@ function acknowledge(msg: JsMsg, scope: CommandScope): void {
     try {
       msg.ack();
     } catch (error) {
-      scope.log(`acknowledgement of command ${describe(msg)} not sent, it will be redelivered: ${messageOf(error)}`);
+      scope.log(`acknowledgement of command ${describe(msg)} not sent, it will be redelivered: ${messageOf(error)}`, fieldsOf(msg, scope));
     }
   });
 }
 
 const describe = (msg: JsMsg): string => `${msg.subject} #${msg.seq}`;
+
+/** What a log line about a command is about: its saga, instance, step, effect and trace (from its headers). */
+function fieldsOf(msg: JsMsg, scope: CommandScope): LogFields {
+  const traceparent = msg.headers?.get('traceparent') ?? '';
+  const traceId = /^[\da-f]{2}-([\da-f]{32})-/u.exec(traceparent)?.[1];
+  const instanceId = msg.headers?.get(header.instance) || undefined;
+  const effectId = msg.headers?.get(header.effect) || undefined;
+  return { saga: scope.commands.saga, instanceId, step: scope.operation.step, effectId, traceId };
+}
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 

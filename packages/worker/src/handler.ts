@@ -24,3 +24,9 @@ export type StepHandler<C, R> = (command: C, context: WorkerContext) => R | Prom
 
 /** Carries out a compensation's command (undoes a step). Failures are as for {@link StepHandler}. */
 export type CompensationHandler<CC> = (command: CC, context: WorkerContext) => void | PromiseLike<void>;
+
+/** What a worker's log line is about: the command's saga, instance, step, effect and trace, when it is about one. */
+export type LogFields = Readonly<Record<string, string | number | undefined>>;
+
+/** Where a worker reports what goes wrong; a structured logger takes the fields as they are (`createLogger`'s `warn`). */
+export type WorkerLog = (message: string, fields?: LogFields) => void;

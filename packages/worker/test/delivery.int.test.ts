@@ -74,7 +74,9 @@ describe('delivery', () => {
     expect(seen).toHaveLength(2);
     expect(seen[1]).toEqual(seen[0]);
     expect(seen[0]).toMatchObject({ id: effect.id, key: effect.key });
-    expect(h.logs.some((line) => line.includes(`reply to ${effect.id} not stored`) && line.includes('simulated outage'))).toBe(true);
+    const line = h.logs.find((each) => each.includes(`reply to ${effect.id} not stored`) && each.includes('simulated outage'));
+    // The line says what it is about: saga, instance, step and effect (no trace here: nothing traced the dispatch).
+    expect(line).toContain(JSON.stringify({ saga: effect.saga, instanceId: effect.instanceId, step: 'reserveInventory', effectId: effect.id }));
     await sleep(300);
     expect(h.replies).toHaveLength(1);
   });

@@ -96,7 +96,7 @@ export async function openHarness(options: { readonly collectReplies?: boolean; 
         saga: orderFulfilment,
         namespace,
         retryDelayMs: 100,
-        log: (m) => logs.push(`worker: ${m}`),
+        log: (m, fields) => logs.push(`worker: ${m}${fields === undefined ? '' : ` ${JSON.stringify(fields)}`}`),
         ...options,
         connection: options.connection ?? (await open()),
       });
