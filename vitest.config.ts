@@ -21,6 +21,9 @@ export default defineConfig({
     ],
   },
   test: {
+    // Two test files at a time on the 2-core CI machine (Vitest's default leaves a core to its own
+    // process, which runs almost nothing): most files wait on servers and child processes.
+    maxWorkers: 2,
     projects: [
       { extends: true, test: { name: 'unit', include: ['packages/**/*.unit.test.ts', 'test/**/*.unit.test.ts', 'bench/**/*.unit.test.ts'] } },
       {
