@@ -5,6 +5,7 @@
  * ```ts
  * import { saga, t } from 'sagaflow';
  * import { connectNats, createWorker, createSqliteBarrier, StepFailure } from 'sagaflow';
+ * import { createMetricsRegistry, serveMetrics, createLogger } from 'sagaflow';   // a worker's /metrics and logs
  * ```
  *
  * Each name is the one of the `@sagaflow/*` package it comes from; install that package instead
@@ -43,8 +44,15 @@ export {
 } from '@sagaflow/core';
 
 export {
+  createLogger,
+  createMetricsRegistry,
   createWorker,
   serveCheckBack,
+  serveMetrics,
+  MetricsServerError,
+  type LogFields,
+  type MetricsServer,
+  type WorkerLog,
   type CheckBackOutcome,
   type CheckBackServer,
   type CheckBackServerOptions,
