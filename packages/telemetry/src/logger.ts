@@ -45,8 +45,10 @@ export interface LoggerOptions {
 export function createLogger(options: LoggerOptions): StructuredLog & { readonly pino: Logger } {
   const level = options.level ?? 'info';
   const human = options.pretty ?? process.stdout.isTTY === true;
-  const out = human ? pretty({ destination: 1, sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' }) : pino.destination({ fd: 1, sync: true });
-  const err = human ? pretty({ destination: 2, sync: true, ignore: 'pid,hostname', translateTime: 'SYS:HH:MM:ss.l' }) : pino.destination({ fd: 2, sync: true });
+  // On a terminal, the fields every line shares (the process, the engine's id) would repeat under each line.
+  const ignore = ['pid', 'hostname', ...Object.keys(options.base ?? {})].join(',');
+  const out = human ? pretty({ destination: 1, sync: true, ignore, translateTime: 'SYS:HH:MM:ss.l' }) : pino.destination({ fd: 1, sync: true });
+  const err = human ? pretty({ destination: 2, sync: true, ignore, translateTime: 'SYS:HH:MM:ss.l' }) : pino.destination({ fd: 2, sync: true });
   const streams = multistream(
     [
       { level: 'debug', stream: out },

@@ -63,4 +63,17 @@ describe('createLogger', () => {
     ]);
     expect(typeof out[0]?.time).toBe('string');
   });
+
+  it('on a terminal (pretty): readable lines with the level and message, the fields of the instance, not the ones every line shares', () => {
+    const script = `
+      import { createLogger } from './packages/telemetry/src/index.ts';
+      const log = createLogger({ name: 'sagaflow-engine', pretty: true, base: { engine: 'e1' } });
+      log.info('engine ready');
+      log.warn('dispatch failed', { instanceId: 'order-1' });
+    `;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO \(sagaflow-engine\): engine ready\n$/u);
+    expect(run.stderr).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] WARN \(sagaflow-engine\): dispatch failed\n {4}instanceId: "order-1"\n$/u);
+  });
 });
