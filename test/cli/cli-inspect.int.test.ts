@@ -404,6 +404,21 @@ describe('sagaflow watch', () => {
   });
 });
 
+describe('a SQLite store on a worker thread of its own (sqlite:<path>?thread=true)', () => {
+  it('reads the same rows; an unknown option of a sqlite: URL is a usage error naming the one it takes', async () => {
+    const [plain, threaded, unknown] = await Promise.all([
+      sagaflow(['list', '--json', '--limit', '5', ...store]),
+      sagaflow(['list', '--json', '--limit', '5', '--store', `sqlite:${storePath}?thread=true`]),
+      sagaflow(['list', '--store', `sqlite:${storePath}?fast=yes`]),
+    ]);
+    expect(threaded).toMatchObject({ code: 0, stderr: '' });
+    expect(plain.stdout).toContain('"instanceId"');
+    expect(threaded.stdout).toBe(plain.stdout);
+    expect(unknown.code).toBe(2);
+    expect(stderrLines(unknown)).toEqual([`sagaflow: Store URL "sqlite:${storePath}?fast=yes": sqlite:<path> takes one option, thread=true or thread=false, not "fast=yes" (see "sagaflow list --help")`]);
+  });
+});
+
 describe('errors: one line, the right exit code', () => {
   it('an unsupported, missing or unreadable store', async () => {
     const notAStore = join(dir, 'not-a-store.db');

@@ -32,7 +32,7 @@ const globalSpec = {
 
 /** Help text of the global options, for every command's `--help`. */
 export const globalHelp = `Global options:
-  --store URL       event store: sqlite:<path>, esdb://host:2113?tls=false[&listing=<path>] or memory:
+  --store URL       event store: sqlite:<path>[?thread=true], esdb://host:2113?tls=false[&listing=<path>] or memory:
                     (env SAGAFLOW_STORE; default ${defaultStoreUrl})
   --nats URL        NATS server(s) (env NATS_URL; default nats://127.0.0.1:4222); credentials and TLS
                     from NATS_CREDS, NATS_USER/NATS_PASSWORD, NATS_TOKEN, NATS_CA/NATS_CERT/NATS_KEY

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createMemoryEventStore, EventStoreUnavailableError, type EventStore } from '@sagaflow/core';
-import { openSqliteEventStore } from '@sagaflow/store-sqlite';
+import { openSqliteEventStore, openThreadedSqliteEventStore } from '@sagaflow/store-sqlite';
 import { OperationError, UsageError } from './cli-error.js';
 
 /** The store used when none is given. */
@@ -33,10 +33,9 @@ export async function openStore(url: string): Promise<EventStore> {
       }
     }
     case 'sqlite': {
-      const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
-      if (path === '') throw new UsageError(`Store URL "${url}" names no file: use sqlite:<path>, e.g. ${defaultStoreUrl}`);
+      const { path, thread } = sqliteLocation(url);
       try {
-        return openSqliteEventStore(path);
+        return thread ? await openThreadedSqliteEventStore(path) : openSqliteEventStore(path);
       } catch (error) {
         // The store's own error already names the file and what went wrong.
         if (error instanceof EventStoreUnavailableError) throw new OperationError(error.message);
@@ -61,4 +60,23 @@ function splitListing(url: string): { connectionString: string; listingPath: str
     connectionString: rest.length > 0 ? `${base}?${rest.join('&')}` : base,
     listingPath: listing !== undefined ? decodeURIComponent(listing.slice('listing='.length)) : `.sagaflow/esdb-listing-${host}.db`,
   };
+}
+
+/**
+ * The file of a `sqlite:<path>` URL, and whether the store runs on a worker thread of its own
+ * (`sqlite:<path>?thread=true`: its commits and their fsync leave the engine's thread free).
+ */
+export function sqliteLocation(url: string): { path: string; thread: boolean } {
+  const rest = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+  const at = rest.indexOf('?');
+  const path = at < 0 ? rest : rest.slice(0, at);
+  if (path === '') throw new UsageError(`Store URL "${url}" names no file: use sqlite:<path>, e.g. ${defaultStoreUrl}`);
+  let thread = false;
+  for (const [name, value] of new URLSearchParams(at < 0 ? '' : rest.slice(at + 1))) {
+    if (name !== 'thread' || !['true', 'false'].includes(value)) {
+      throw new UsageError(`Store URL "${url}": sqlite:<path> takes one option, thread=true or thread=false, not "${name}=${value}"`);
+    }
+    thread = value === 'true';
+  }
+  return { path, thread };
 }

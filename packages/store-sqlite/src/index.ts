@@ -5,3 +5,4 @@
 export { openSqliteEventStore, type SqliteEventStoreOptions } from './sqlite-event-store.js';
 export { schemaVersion, sagaflowApplicationId } from './schema.js';
 export { instancesTable, listingQuery, type ListingParams, type ListingQuery } from './instance-listing.js';
+export { openThreadedSqliteEventStore } from './threaded-event-store.js';

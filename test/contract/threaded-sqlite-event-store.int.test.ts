@@ -1,0 +1,51 @@
+/**
+ * The SQLite store on a worker thread of its own passes the same contract as on the caller's thread:
+ * answers in call order, conflicts as WrongExpectedRevisionError results, bad requests refused with
+ * their own errors, durable across a reopen; and a file it cannot open is a clear error, not a hang.
+ */
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { EventStoreUnavailableError, type EventStore } from '@sagaflow/core';
+import { openThreadedSqliteEventStore } from '@sagaflow/store-sqlite';
+import { eventStoreContract } from './event-store.contract.js';
+
+eventStoreContract(
+  'SQLite on a worker thread',
+  async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sagaflow-sqlite-thread-'));
+    const path = join(dir, 'events.sqlite');
+    const stores: EventStore[] = [];
+    const open = async (): Promise<EventStore> => {
+      const store = await openThreadedSqliteEventStore(path);
+      stores.push(store);
+      return store;
+    };
+    return {
+      store: await open(),
+      reopen: open,
+      cleanup: async () => {
+        try {
+          for (const store of stores) await store.close();
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      },
+    };
+  },
+  { durable: true },
+);
+
+it('a file that is not a Sagaflow store: EventStoreUnavailableError naming it, from the thread', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'sagaflow-sqlite-thread-'));
+  try {
+    const path = join(dir, 'not-a-store.txt');
+    await writeFile(path, 'hello, this is text');
+    const opening = openThreadedSqliteEventStore(path);
+    await expect(opening).rejects.toBeInstanceOf(EventStoreUnavailableError);
+    await expect(opening).rejects.toThrow(path);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
