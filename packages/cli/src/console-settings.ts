@@ -1,6 +1,6 @@
 import { ConsoleConfigError, readUsersFile, type Operator } from '@sagaflow/console';
 import { UsageError } from './cli-error.js';
-import type { OptionValues } from './options.js';
+import { portOption, type OptionValues } from './options.js';
 
 /** How `sagaflow ui` (and `sagaflow run --ui`) serve the console. */
 export interface ConsoleSettings {
@@ -27,8 +27,7 @@ export function consoleSettings(values: OptionValues, env: NodeJS.ProcessEnv, pr
     return typeof value === 'string' ? value : undefined;
   };
   const portText = text('port');
-  const port = portText === undefined ? consolePort : /^\d{1,5}$/u.test(portText) ? Number(portText) : Number.NaN;
-  if (!(port >= 0 && port <= 65_535)) throw new UsageError(`--${prefix}port takes a port number from 0 to 65535, not "${portText ?? ''}"`);
+  const port = portText === undefined ? consolePort : portOption(portText, `--${prefix}port`);
   const token = text('token') ?? (env.SAGAFLOW_CONSOLE_TOKEN || undefined);
   const usersFile = text('users');
   if (token !== undefined && usersFile !== undefined) throw new UsageError(`Give --${prefix}token or --${prefix}users, not both`);

@@ -1,5 +1,5 @@
 import { UsageError } from './cli-error.js';
-import type { OptionValues } from './options.js';
+import { portOption, type OptionValues } from './options.js';
 
 /** Where a process serves its metrics, or `null` when it does not (no `--metrics-port`). */
 export interface MetricsSettings {
@@ -15,8 +15,7 @@ export function metricsSettings(values: OptionValues): MetricsSettings | null {
     if (typeof host === 'string') throw new UsageError('--metrics-host goes with --metrics-port');
     return null;
   }
-  const parsed = /^\d{1,5}$/u.test(port) ? Number(port) : Number.NaN;
-  if (!(parsed >= 0 && parsed <= 65_535)) throw new UsageError(`--metrics-port takes a port number from 0 to 65535, not "${port}"`);
+  const parsed = portOption(port, '--metrics-port');
   if (host === '') throw new UsageError('--metrics-host takes an address, such as 0.0.0.0 to be scraped from other hosts');
   return { port: parsed, host: typeof host === 'string' ? host : '127.0.0.1' };
 }

@@ -95,6 +95,13 @@ export function integerOption(values: OptionValues, name: string, fallback: numb
   return value;
 }
 
+/** A TCP port given as `option` (0 for any free one); a usage error naming the option otherwise. */
+export function portOption(text: string, option: string): number {
+  const port = /^\d{1,5}$/u.test(text) ? Number(text) : Number.NaN;
+  if (!(port >= 0 && port <= 65_535)) throw new UsageError(`${option} takes a port number from 0 to 65535, not "${text}"`);
+  return port;
+}
+
 /** The single positional argument a command takes (`ID`, `SEQ`, …). */
 export function onePositional(positionals: readonly string[], what: string, usage: string): string {
   const [first, ...extra] = positionals;

@@ -13,18 +13,3 @@ export interface EngineObserver {
   /** An append was refused for its expected revision (another writer was first); the input is decided again. */
   appendConflict?(): void;
 }
-
-/** Several observers as one, in order (metrics and traces, say). */
-export function observers(...all: readonly EngineObserver[]): EngineObserver {
-  return {
-    committed: (before, after, events) => {
-      for (const observer of all) observer.committed(before, after, events);
-    },
-    storeCommitted: (seconds, appends) => {
-      for (const observer of all) observer.storeCommitted?.(seconds, appends);
-    },
-    appendConflict: () => {
-      for (const observer of all) observer.appendConflict?.();
-    },
-  };
-}

@@ -133,7 +133,7 @@ export class EngineTracing implements EngineObserver {
   private sagaContext(state: InstanceState & { readonly trace: SagaTrace }): Context {
     const span = this.sagas.get(state.instanceId);
     if (span !== undefined) return trace.setSpan(ROOT_CONTEXT, span);
-    return trace.setSpanContext(ROOT_CONTEXT, { traceId: state.trace.traceId, spanId: state.trace.spanId, traceFlags: TraceFlags.SAMPLED, isRemote: true });
+    return recordedContext(state.trace);
   }
 
   private beginAttempt(state: InstanceState, step: string, kind: 'action' | 'compensation', attempt: number, id: string, at: number, resumed: boolean): Span {
@@ -176,11 +176,10 @@ export class EngineTracing implements EngineObserver {
     this.sagas.delete(state.instanceId);
     if (span === undefined && state.trace !== undefined) {
       // Begun by another engine: this one closes the instance with a span of its own, in the same trace.
-      const parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: state.trace.traceId, spanId: state.trace.spanId, traceFlags: TraceFlags.SAMPLED, isRemote: true });
       span = this.tracer.startSpan(
         `saga ${state.definition.name}`,
         { startTime: state.startedAt, attributes: { 'sagaflow.saga': state.definition.name, 'sagaflow.instance_id': state.instanceId, 'sagaflow.resumed': true } },
-        parent,
+        recordedContext(state.trace),
       );
     }
     if (span === undefined) return;
@@ -200,3 +199,7 @@ export class EngineTracing implements EngineObserver {
     spans.set(key, span);
   }
 }
+
+/** The instance's span as its first event recorded it, as the parent of spans begun in another process or later. */
+const recordedContext = (recorded: SagaTrace): Context =>
+  trace.setSpanContext(ROOT_CONTEXT, { traceId: recorded.traceId, spanId: recorded.spanId, traceFlags: TraceFlags.SAMPLED, isRemote: true });

@@ -1,6 +1,6 @@
 export { Engine, type EngineLog, type EngineOptions, type Ownership, type RecoveryReport } from './engine.js';
 export { AppendBatcher } from './append-batcher.js';
-export { observers, type EngineObserver } from './engine-observer.js';
+export type { EngineObserver } from './engine-observer.js';
 export { EngineMetrics, type EngineGauges } from './engine-metrics.js';
 export { EngineTracing } from './engine-tracing.js';
 export { ClusterMember, type ClusterMemberOptions, type MemberIdentity, type MemberStatus } from './cluster-member.js';

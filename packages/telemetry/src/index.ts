@@ -5,4 +5,4 @@
  */
 export { serveMetrics, MetricsServerError, type MetricsServer, type MetricsServerOptions } from './metrics-server.js';
 export { createMetricsRegistry, latencyBuckets } from './registry.js';
-export { createLogger, isLogLevel, logLevels, wrap, type LogFields, type LoggerOptions, type LogLevel, type StructuredLog } from './logger.js';
+export { createLogger, isLogLevel, logLevels, type LogFields, type LoggerOptions, type LogLevel, type StructuredLog } from './logger.js';

@@ -57,11 +57,6 @@ export function createLogger(options: LoggerOptions): StructuredLog & { readonly
     { dedupe: true },
   );
   const logger = pino({ name: options.name, level, base: { pid: process.pid, ...options.base }, timestamp: pino.stdTimeFunctions.isoTime }, streams);
-  return wrap(logger);
-}
-
-/** A {@link StructuredLog} over an existing pino logger (a user's own, or a child of one). */
-export function wrap(logger: Logger): StructuredLog & { readonly pino: Logger } {
   const at =
     (level: Level) =>
     (message: string, fields?: LogFields): void => {

@@ -108,17 +108,21 @@ Examples:
     const metricsOptions = metricsSettings(values);
     const log = processLogger(values, 'sagaflow-engine', { engine: engineId });
     const registry = await loadSagas(global.sagas);
-    // Served from the start, so a supervisor sees the process live (/healthz) while it recovers (/readyz 503).
-    const metricsRegistry = createMetricsRegistry();
+    // Counted only when served; served from the start, so a supervisor sees the process live (/healthz)
+    // while it recovers (/readyz 503).
+    const metricsRegistry = metricsOptions === null ? null : createMetricsRegistry();
     let live: { engine: Engine; member: ClusterMember } | undefined;
     let stopping = false;
-    const metrics = new EngineMetrics(metricsRegistry, () =>
-      live === undefined
+    const metrics =
+      metricsRegistry === null
         ? undefined
-        : { instances: () => live?.engine.instancesInMemory() ?? [], timersArmed: () => live?.engine.timersArmed ?? 0, partitionsHeld: () => live?.member.partitions.length ?? 0 },
-    );
+        : new EngineMetrics(metricsRegistry, () =>
+            live === undefined
+              ? undefined
+              : { instances: () => live?.engine.instancesInMemory() ?? [], timersArmed: () => live?.engine.timersArmed ?? 0, partitionsHeld: () => live?.member.partitions.length ?? 0 },
+          );
     const metricsServer: MetricsServer | null =
-      metricsOptions === null
+      metricsOptions === null || metricsRegistry === null
         ? null
         : await serveMetrics({
             registry: metricsRegistry,
@@ -136,13 +140,19 @@ Examples:
     // What a failed start has opened is closed again, newest first, so that the process exits (code 1)
     // instead of lingering without an engine, where a supervisor would take it for a running one.
     const opened: (() => Promise<unknown>)[] = [];
+    const closeOpened = async (): Promise<void> => {
+      live = undefined;
+      for (const close of opened.splice(0).reverse()) await close().catch(() => undefined);
+      await metricsServer?.close();
+      await tracing?.shutdown();
+    };
     const starting = async () => {
       const store = await openStore(global.store);
       opened.push(() => store.close());
       log.info('connecting to NATS');
       const connection = await connectNats({ ...natsSettings(global), name: 'sagaflow-engine' });
       opened.push(() => connection.close());
-      registerNatsMetrics(connection, metricsRegistry);
+      if (metricsRegistry !== null) registerNatsMetrics(connection, metricsRegistry);
       const transport = await createNatsTransport({
         connection,
         namespace: global.namespace,
@@ -151,13 +161,13 @@ Examples:
         ...(partitions === undefined ? {} : { partitions }),
         ...(leaseTtlMs === undefined ? {} : { leaseTtlMs }),
         ...(replicas === undefined ? {} : { streamReplicas: replicas }),
-        metrics: metricsRegistry,
+        ...(metricsRegistry === null ? {} : { metrics: metricsRegistry }),
       });
       opened.push(() => transport.close());
       const leases = await openPartitionLeases(transport.js, transport.jsm, transport.names, transport.config, replicas);
       const startedAt = Date.now();
       const member = new ClusterMember({ identity: { id: engineId, host: hostname(), pid: process.pid, startedAt }, leases, transport, log });
-      const engine = new Engine({ store, registry, transport, log, ownership: member, observer: metrics, tracing: new EngineTracing() });
+      const engine = new Engine({ store, registry, transport, log, ownership: member, ...(metrics === undefined ? {} : { observer: metrics }), tracing: new EngineTracing() });
       opened.push(() => engine.stop());
       opened.push(() => member.leave());
       const report = await member.join(engine);
@@ -165,10 +175,7 @@ Examples:
       return { store, connection, transport, engine, member, startedAt, report };
     };
     const { store, connection, transport, engine, member, startedAt, report } = await starting().catch(async (error: unknown) => {
-      live = undefined;
-      for (const close of opened.reverse()) await close().catch(() => undefined);
-      await metricsServer?.close();
-      await tracing?.shutdown();
+      await closeOpened();
       throw error;
     });
     const control = serveControl(connection, transport.names, {
@@ -184,17 +191,12 @@ Examples:
         };
       },
     });
+    opened.push(() => control.stop());
     const served =
       consoleOptions === null
         ? null
         : await startConsole({ store, connection, namespace: global.namespace, registry, ...consoleOptions }).catch(async (error: unknown) => {
-            await control.stop();
-            await member.leave();
-            await transport.close();
-            await engine.stop();
-            await connection.close();
-            await store.close();
-            await metricsServer?.close();
+            await closeOpened();
             throw error instanceof ConsoleConfigError ? new UsageError(error.message) : error;
           });
     if (served !== null) log.info(`console ready: ${served.url}`);
