@@ -155,6 +155,20 @@ export function eventStoreContract(name: string, open: () => Promise<OpenedEvent
         expect(new Set(positions).size).toBe(3);
       });
 
+      it('appends a long run of events at once, in order, each at its own revision and position', async () => {
+        const events = [started('order-1'), ...Array.from({ length: 19 }, (_, at) => dispatched('order-1', `step${at}`, 1))];
+        const first = await store.append(appendOf('order-1', noStream, events));
+        const more = await store.append(appendOf('order-1', 19, events.slice(1, 10)));
+        const stream = await store.readStream('order-1');
+        expect(stream.map((e) => e.revision)).toEqual(Array.from({ length: 29 }, (_, revision) => revision));
+        expect(stream.map((e) => e.json)).toEqual([...events, ...events.slice(1, 10)].map((e) => e.json));
+        expect(first).toEqual({ revision: 19, position: stream[19]?.position });
+        expect(more).toEqual({ revision: 28, position: stream[28]?.position });
+        const positions = stream.map((e) => e.position);
+        expect(positions).toEqual([...positions].sort((a, b) => a - b));
+        expect(new Set(positions).size).toBe(29);
+      });
+
       it('continues a stream at its known revision', async () => {
         const first = await store.append(appendOf('order-1', noStream, [started('order-1')]));
         const second = await store.append(appendOf('order-1', 0, [dispatched('order-1', 'reserveStock', 1)]));

@@ -14,6 +14,7 @@ import {
 } from '@sagaflow/core';
 
 import { defaultBusyTimeoutMs, openDatabase, unavailable } from './connection.js';
+import { eventInserts } from './event-inserts.js';
 import { listingQuery, type ListingParams } from './instance-listing.js';
 
 /** Options of {@link openSqliteEventStore}. */
@@ -23,6 +24,9 @@ export interface SqliteEventStoreOptions {
   /** The clock stamping `recordedAt`, epoch milliseconds (default `Date.now`). */
   readonly now?: () => number;
 }
+
+/** The listing row's columns, in the order the statements below bind them (the instance id last). */
+type ListingRow = [string, number, string, string, string | null, number, number, number, number, string];
 
 const eventColumns = 'position, instance_id AS instanceId, revision, type, json, recorded_at AS recordedAt';
 const summaryColumns =
@@ -45,16 +49,17 @@ export function openSqliteEventStore(path: string, options: SqliteEventStoreOpti
   const db = openDatabase(path, options.busyTimeoutMs ?? defaultBusyTimeoutMs);
 
   const lastRevision = db.prepare<[string], number>('SELECT max(revision) FROM events WHERE instance_id = ?').pluck();
-  const insertEvent = db.prepare<[string, number, string, string, number]>(
-    'INSERT INTO events (instance_id, revision, type, json, recorded_at) VALUES (?, ?, ?, ?, ?)',
+  const insertEvents = eventInserts(db);
+  // The listing row carries the instance's revision, written in the same transaction as its events, so
+  // claiming it checks the expected revision: a new instance's insert finds no row, a later append's update
+  // finds the row at the expected revision. Nothing changed means another writer was first.
+  const insertInstance = db.prepare<ListingRow>(
+    `INSERT INTO instances (saga, version, status, state, current_step, attempts, revision, started_at, updated_at, instance_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id) DO NOTHING`,
   );
-  const upsertInstance = db.prepare<[string, string, number, string, string, string | null, number, number, number, number]>(
-    `INSERT INTO instances (instance_id, saga, version, status, state, current_step, attempts, revision, started_at, updated_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (instance_id) DO UPDATE SET
-       saga = excluded.saga, version = excluded.version, status = excluded.status, state = excluded.state,
-       current_step = excluded.current_step, attempts = excluded.attempts, revision = excluded.revision,
-       started_at = excluded.started_at, updated_at = excluded.updated_at`,
+  const updateInstance = db.prepare<[...ListingRow, number]>(
+    `UPDATE instances SET saga = ?, version = ?, status = ?, state = ?, current_step = ?, attempts = ?, revision = ?, started_at = ?, updated_at = ?
+     WHERE instance_id = ? AND revision = ?`,
   );
   const selectStream = db.prepare<[string], RecordedEvent>(`SELECT ${eventColumns} FROM events WHERE instance_id = ? ORDER BY revision`);
   const selectAll = db.prepare<[number, number], RecordedEvent>(`SELECT ${eventColumns} FROM events WHERE position > ? ORDER BY position LIMIT ?`);
@@ -62,19 +67,18 @@ export function openSqliteEventStore(path: string, options: SqliteEventStoreOpti
   const listings = new Map<string, Database.Statement<[ListingParams], InstanceSummary>>();
 
   const appendOne = (request: AppendRequest): AppendResult | WrongExpectedRevisionError => {
-    const actual = lastRevision.get(request.instanceId) ?? noStream;
-    if (actual !== request.expectedRevision) return new WrongExpectedRevisionError(request.instanceId, request.expectedRevision, actual);
-    const recordedAt = now();
-    let revision = actual;
-    let position = 0;
-    for (const event of request.events) {
-      revision += 1;
-      position = Number(insertEvent.run(request.instanceId, revision, event.type, event.json, recordedAt).lastInsertRowid);
-    }
+    const { instanceId, expectedRevision, events } = request;
     const { saga, version, status, state, currentStep, attempts, startedAt, updatedAt } = request.summary;
-    upsertInstance.run(request.instanceId, saga, version, status, state, currentStep, attempts, revision, startedAt, updatedAt);
+    const revision = expectedRevision + events.length;
+    const claimed =
+      expectedRevision === noStream
+        ? insertInstance.run(saga, version, status, state, currentStep, attempts, revision, startedAt, updatedAt, instanceId)
+        : updateInstance.run(saga, version, status, state, currentStep, attempts, revision, startedAt, updatedAt, instanceId, expectedRevision);
+    if (claimed.changes !== 1) return new WrongExpectedRevisionError(instanceId, expectedRevision, lastRevision.get(instanceId) ?? noStream);
+    const position = insertEvents(instanceId, expectedRevision + 1, events, now());
     return { revision, position };
   };
+
   // IMMEDIATE takes the write lock before reading the revisions: a deferred transaction would have to
   // upgrade its read lock, which fails at once (SQLITE_BUSY, no waiting) when another process wrote meanwhile.
   const appendAll = db.transaction((requests: readonly AppendRequest[]) => requests.map(appendOne));
