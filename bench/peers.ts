@@ -12,13 +12,32 @@ export interface PeerFigure {
   readonly who: string;
 }
 
-/** Per workload: throughput and p99 at 100 in flight, p50 at concurrency 1. */
-export type PeerFigures = Readonly<Record<'W1' | 'W2', { readonly sagasPerS: PeerFigure; readonly p99: PeerFigure; readonly p50c1: PeerFigure }>>;
+/** The peers measured by ../shared/peers. */
+export const peerNames = ['Restate', 'DBOS'] as const;
+export type PeerName = (typeof peerNames)[number];
 
-/** ../shared/peers/README.md's medians. */
+/**
+ * Per workload: the best peer's throughput and p99 at 100 in flight and p50 at concurrency 1, and each
+ * peer's throughput at 100 in flight (the targets are multiples of each).
+ */
+export type PeerFigures = Readonly<
+  Record<'W1' | 'W2', { readonly sagasPerS: PeerFigure; readonly p99: PeerFigure; readonly p50c1: PeerFigure; readonly sagasPerSOf: Readonly<Record<PeerName, PeerFigure>> }>
+>;
+
+/** ../shared/peers/README.md's medians (DBOS in process, its default pool). */
 export const readmePeers: PeerFigures = {
-  W1: { sagasPerS: { value: 566.5, who: 'Restate' }, p99: { value: 274.6, who: 'Restate' }, p50c1: { value: 5.0, who: 'DBOS' } },
-  W2: { sagasPerS: { value: 479.2, who: 'Restate' }, p99: { value: 295.3, who: 'Restate' }, p50c1: { value: 7.5, who: 'DBOS' } },
+  W1: {
+    sagasPerS: { value: 566.5, who: 'Restate' },
+    p99: { value: 274.6, who: 'Restate' },
+    p50c1: { value: 5.0, who: 'DBOS' },
+    sagasPerSOf: { Restate: { value: 566.5, who: 'Restate' }, DBOS: { value: 320.5, who: 'DBOS' } },
+  },
+  W2: {
+    sagasPerS: { value: 479.2, who: 'Restate' },
+    p99: { value: 295.3, who: 'Restate' },
+    p50c1: { value: 7.5, who: 'DBOS' },
+    sagasPerSOf: { Restate: { value: 479.2, who: 'Restate' }, DBOS: { value: 212.3, who: 'DBOS' } },
+  },
 };
 
 interface PeerResultFile {
@@ -44,9 +63,17 @@ export function peersFromFiles(paths: readonly string[]): PeerFigures {
       throw new Error(`--peers ${path}: ${error instanceof Error ? error.message : String(error)}`);
     }
   });
-  const best = (wl: 'W1' | 'W2', concurrency: number, pick: (m: { sagasPerS: number; p50: number; p99: number }) => number, higher: boolean, fallback: PeerFigure): PeerFigure => {
+  const best = (
+    wl: 'W1' | 'W2',
+    concurrency: number,
+    pick: (m: { sagasPerS: number; p50: number; p99: number }) => number,
+    higher: boolean,
+    fallback: PeerFigure,
+    peer?: PeerName,
+  ): PeerFigure => {
     let found: PeerFigure | null = null;
     for (const file of files) {
+      if (peer !== undefined && display(file.peer) !== peer) continue;
       const median = file.opts.concurrency === concurrency ? file.workloads[wl]?.median : undefined;
       if (median === undefined) continue;
       const value = pick(median);
@@ -58,6 +85,10 @@ export function peersFromFiles(paths: readonly string[]): PeerFigures {
     sagasPerS: best(wl, 100, (m) => m.sagasPerS, true, readmePeers[wl].sagasPerS),
     p99: best(wl, 100, (m) => m.p99, false, readmePeers[wl].p99),
     p50c1: best(wl, 1, (m) => m.p50, false, readmePeers[wl].p50c1),
+    sagasPerSOf: {
+      Restate: best(wl, 100, (m) => m.sagasPerS, true, readmePeers[wl].sagasPerSOf.Restate, 'Restate'),
+      DBOS: best(wl, 100, (m) => m.sagasPerS, true, readmePeers[wl].sagasPerSOf.DBOS, 'DBOS'),
+    },
   });
   return { W1: figures('W1'), W2: figures('W2') };
 }

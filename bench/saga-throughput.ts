@@ -35,6 +35,8 @@ import { StageWatch, type StageReport } from './saga-stages.js';
 import { benchOf, listOf, readOptions, refuse, wholeNumber } from './options.js';
 import { machineFacts, writeResultsFile } from './results-file.js';
 import { peersFromFiles, readmePeers, type PeerFigures } from './peers.js';
+import { measureCommitFloor, type CommitFloor } from './commit-floor.js';
+import { curveTable, targetLines, type CurvePoint } from './targets.js';
 import type { Order } from './steps.js';
 
 const usage = `
@@ -56,9 +58,11 @@ npm run bench [-- OPTIONS]    the standard saga workload through Sagaflow and th
                              alternating with the one-engine runs (default 1: no such runs)
   --only sagaflow,baseline   which deployments to run: sagaflow (the engine compiled, as installed),
                              sagaflow-tsx (the engine from its TypeScript sources through tsx), baseline
+  --curve 10,100,1000,5000   after the series, one Sagaflow run per workload at each of these many in flight
+                             (N = the larger of --n and twice the level), with the engine's peak RSS; none: no curve
   --cpu-prof DIR             CPU profiles of the engine and the worker, written to DIR
   --peers FILE,...           results of ../shared/peers run alongside, for the "vs best peer" column
-  --quick                    smoke run: N=300, warm-up 50, 1 run, concurrency-1 N=50
+  --quick                    smoke run: N=300, warm-up 50, 1 run, concurrency-1 N=50, no curve
   --out FILE                 where to write the results (default: bench/results/<date>.json)
 
 Benches of their own (their options with --help after them):
@@ -119,6 +123,7 @@ const { values } = readOptions(bench, usage, () =>
       engines: { type: 'string' },
       partitions: { type: 'string' },
       telemetry: { type: 'string' },
+      curve: { type: 'string' },
     },
   }),
 );
@@ -139,6 +144,14 @@ const num = (option: keyof typeof values, min: number, full: number, short: numb
   const value = values[option];
   return typeof value === 'string' ? wholeNumber(bench, option, value, min) : quick ? short : full;
 };
+/** The in-flight levels of `--curve`: whole numbers from 1 to 20,000, or none. */
+function curveLevels(text: string): number[] {
+  if (text.trim() === 'none') return [];
+  const levels = text.split(',').map((item) => wholeNumber(bench, 'curve', item.trim(), 1));
+  const tooMany = levels.find((level) => level > 20_000);
+  if (tooMany !== undefined) refuse(bench, `--curve takes in-flight levels up to 20000, not ${tooMany}`);
+  return [...new Set(levels)].sort((a, b) => a - b);
+}
 const settings = {
   workloads: listOf(bench, 'workloads', values.workloads, ['W1', 'W2']),
   n: num('n', 1, 2000, 300),
@@ -155,6 +168,7 @@ const settings = {
   phases: listOf(bench, 'only', values.only, deployments),
   cpuProfDir: values['cpu-prof'] ?? null,
   stages: values.stages === true,
+  curve: curveLevels(values.curve ?? (quick ? 'none' : '10,100,1000,5000')),
   quick,
 };
 if (settings.telemetry !== null && (settings.engines > 1 || values.only !== 'sagaflow,baseline')) {
@@ -414,50 +428,30 @@ async function measure(
   );
 }
 
-interface TargetLine {
-  target: string;
-  value: number | null;
-  unit: string;
-  goal: number;
-  higherIsBetter: boolean;
-  verdict: string;
-  vsPeer: string;
-}
-
-function line(target: string, value: number | null | undefined, unit: string, goal: number, higherIsBetter: boolean, peer?: { value: number; who: string }, note = ''): TargetLine {
-  let verdict = note || 'not measured';
-  let vsPeer = '';
-  if (value !== null && value !== undefined && Number.isFinite(value)) {
-    const met = higherIsBetter ? value >= goal : value <= goal;
-    const gap = Math.abs(value - goal);
-    const by = `missed by ${gap.toFixed(1)}${unit === '%' ? ' points' : unit}`;
-    verdict = met ? 'met' : higherIsBetter ? `${by} (${((100 * value) / goal).toFixed(0)}% of target)` : `${by} (${(value / goal).toFixed(1)}× target)`;
-    if (peer !== undefined) vsPeer = `${(higherIsBetter ? value / peer.value : peer.value / value).toFixed(2)}× ${peer.who} (${peer.value}${unit})`;
+/**
+ * `--curve`: after the series, one Sagaflow run per workload at each in-flight level, in increasing order,
+ * with the engine's peak RSS read after each level (so the figure of a level is the peak up to it).
+ */
+async function measureCurve(connection: NatsConnection, deployment: Deployment<object>, traffic: (() => Promise<NatsTraffic>) | undefined): Promise<CurvePoint[]> {
+  if (settings.curve.length === 0) return [];
+  const { startSaga, close } = await driver(connection, deployment.namespace);
+  const { loops } = deployment;
+  const system = { label: deployment.label, pids: deployment.pids, startSaga, ...(loops === undefined ? {} : { loops: () => loops(connection) }) };
+  const points: CurvePoint[] = [];
+  try {
+    for (const level of settings.curve) {
+      const n = Math.max(settings.n, 2 * level);
+      const series = await runSeries([system], { workloads: settings.workloads, n, concurrency: level, runs: 1, warmup: 0, deadlineS: settings.deadlineS, tag: ` curve ${level}`, traffic });
+      const engineRssMb = peakRssMb(deployment.pids.engine);
+      for (const wl of settings.workloads) {
+        const each = series[deployment.label]?.[wl];
+        if (each !== undefined) points.push({ concurrency: level, workload: wl, series: each, engineRssMb });
+      }
+    }
+  } finally {
+    close();
   }
-  return { target, value: value ?? null, unit, goal, higherIsBetter, verdict, vsPeer };
-}
-
-function targets(sf: PhaseResult | null, base: PhaseResult | null): TargetLine[] {
-  const lines: TargetLine[] = [];
-  const w = (phase: PhaseResult | null, wl: 'W1' | 'W2') => phase?.c100[wl]?.median;
-  lines.push(line('W1 sagas/s at 100 in flight ≥ 3000', w(sf, 'W1')?.sagasPerS, '/s', 3000, true, peers.W1.sagasPerS));
-  lines.push(line('W2 sagas/s at 100 in flight ≥ 2400', w(sf, 'W2')?.sagasPerS, '/s', 2400, true, peers.W2.sagasPerS));
-  lines.push(line('W1 p99 at 100 in flight ≤ 100 ms', w(sf, 'W1')?.p99, ' ms', 100, false, peers.W1.p99));
-  lines.push(line('W2 p99 at 100 in flight ≤ 100 ms', w(sf, 'W2')?.p99, ' ms', 100, false, peers.W2.p99));
-  lines.push(line('W1 p50 at concurrency 1 ≤ 2.5 ms', sf?.c1?.W1?.median.p50, ' ms', 2.5, false, peers.W1.p50c1));
-  lines.push(line('W2 p50 at concurrency 1 ≤ 2.5 ms', sf?.c1?.W2?.median.p50, ' ms', 2.5, false, peers.W2.p50c1));
-  for (const wl of ['W1', 'W2'] as const) {
-    const own = w(sf, wl)?.sagasPerS;
-    const limit = w(base, wl)?.sagasPerS;
-    const share = own !== undefined && limit !== undefined ? (100 * own) / limit : null;
-    const paired = (sf?.c100[wl]?.runs ?? []).map((run, r) => (100 * run.sagasPerS) / (base?.c100[wl]?.runs[r]?.sagasPerS ?? NaN)).filter(Number.isFinite);
-    const pairs = paired.length > 1 ? `; run by run: ${paired.map((x) => `${x.toFixed(1)}%`).join(', ')}` : '';
-    lines.push(line(`${wl} throughput ≥ 50% of transport baseline (${limit ?? '?'}/s${pairs})`, share, '%', 50, true));
-  }
-  lines.push(line('engine RSS with 10,000 in-flight instances ≤ 250 MB', null, ' MB', 250, false, undefined, `see \`npm run bench -- --only scale\` (peak engine RSS in this run: ${sf?.peakRssMb.engine ?? '?'} MB)`));
-  lines.push(line('recovery of 10,000 in-flight instances after kill -9 ≤ 10 s', null, ' s', 10, false, undefined, 'see `npm run bench -- --only scale`'));
-  lines.push(line('`sagaflow list` over 100,000 instances ≤ 1 s', null, ' s', 1, false, undefined, 'see `npm run bench -- --only list` (docs/benchmarks.md)'));
-  return lines;
+  return points;
 }
 
 /** Reads the counters of the bench's own nats-server from its monitoring endpoint (`-m`). */
@@ -654,11 +648,18 @@ try {
       console.log('building the compiled engine: tsc -b packages/cli, and the bench saga to dist/bench-sagas');
       prepareCompiledEngine();
     }
+    // The commit time of the p50 floor, measured before anything else runs (on the disk of the engine's store).
+    let floor: CommitFloor | null = null;
+    if (settings.phases.includes('sagaflow') && settings.store === null && settings.c1.n > 0) {
+      floor = await measureCommitFloor(dir, settings.workloads);
+      console.log(`commit floor: ${floor.commitMs} ms per commit (median of ${floor.commits}, one append each, 1 ms apart); commits per saga ${JSON.stringify(floor.commitsPerSaga)}`);
+    }
     const sagaflowDeployment = settings.phases.includes('sagaflow') ? await deploySagaflow(connection, natsUrl, pidOfNats, 'compiled') : null;
     const scaledDeployment = settings.phases.includes('sagaflow') && settings.engines > 1 ? await deploySagaflow(connection, natsUrl, pidOfNats, 'compiled', settings.engines) : null;
     const tsxDeployment = settings.phases.includes('sagaflow-tsx') ? await deploySagaflow(connection, natsUrl, pidOfNats, 'tsx') : null;
     const baselineDeployment = settings.phases.includes('baseline') ? await deployBaseline(natsUrl, pidOfNats) : null;
     const measured = await measure(connection, natsUrl, [sagaflowDeployment, scaledDeployment, tsxDeployment, baselineDeployment].filter((each) => each !== null), traffic);
+    const curve = sagaflowDeployment === null ? [] : await measureCurve(connection, sagaflowDeployment, traffic);
     const finished = async <E extends object>(deployment: Deployment<E> | null): Promise<(E & PhaseResult) | null> =>
       deployment === null ? null : { ...(await deployment.stop()), ...(measured.get(deployment.label) ?? { c100: {}, c1: null, c1Stages: null }) };
     const sf = await finished(sagaflowDeployment);
@@ -667,7 +668,7 @@ try {
     const sfTsx = await finished(tsxDeployment);
     const base = await finished(baselineDeployment);
     await connection.close();
-    const lines = targets(sf, base);
+    const lines = targetLines(sf, base, peers, floor, curve);
     const table = [
       '',
       '| what | wl | in flight | N | wall s | sagas/s | p50 / p95 / p99 ms | CPU busy % (runs) | CPU s per process, median run (event loop busy) |',
@@ -685,14 +686,15 @@ try {
       ...enginesTable(sf, sfScaled),
       ...trafficTable([...trafficRows('Sagaflow', sf), ...trafficRows(scaledLabel, sfScaled), ...trafficRows('Sagaflow through tsx', sfTsx), ...trafficRows('transport baseline', base)]),
       ...stageTable([...stageRows('Sagaflow', sf), ...stageRows('Sagaflow through tsx', sfTsx), ...stageRows('transport baseline', base)]),
+      ...curveTable(curve),
       '| target | value | verdict | vs best peer (>1 = better) |',
       '|---|---|---|---|',
-      ...lines.map((l) => `| ${l.target} | ${l.value === null ? '—' : `${Number(l.value.toFixed(1))}${l.unit}`} | ${l.verdict} | ${l.vsPeer} |`),
+      ...lines.map((l) => `| ${l.target} | ${l.value === null ? '—' : `${Number(l.value.toFixed(Math.abs(l.value) < 10 ? 3 : 1))}${l.unit}`} | ${l.verdict} | ${l.vsPeer} |`),
       '',
       `load average at end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
     ].join('\n');
     console.log(table);
-    const out = writeResultsFile(values.out, '', { when: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine, settings, sagaflow: sf, sagaflowEngines: sfScaled, sagaflowTsx: sfTsx, baseline: base, peers, targets: lines, loadAvgAtEnd: loadavg() });
+    const out = writeResultsFile(values.out, '', { when: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine, settings, sagaflow: sf, sagaflowEngines: sfScaled, sagaflowTsx: sfTsx, baseline: base, peers, commitFloor: floor, curve, targets: lines, loadAvgAtEnd: loadavg() });
     console.log(`wrote ${out}`);
   }
 } catch (error) {

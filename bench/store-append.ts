@@ -13,11 +13,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import * as E from 'fp-ts/lib/Either.js';
-import { createRegistry, decide, encodeEvent, noStream, summaryOf, type AppendRequest, type DispatchEffect, type InstanceState } from '@sagaflow/core';
+import type { AppendRequest } from '@sagaflow/core';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
-import benchOrder from './sagas/bench-order.saga.js';
-import { driveSaga } from './step-replies.js';
+import { appendsOfSaga } from './saga-appends.js';
 import { benchOf, listOf, readOptions, wholeNumber } from './options.js';
 
 const usage = `
@@ -43,25 +41,6 @@ const { values } = readOptions(bench, usage, () =>
     },
   }),
 );
-
-const registry = createRegistry([benchOrder]);
-let clock = Date.now();
-
-/** Every append request one saga makes, in order, as the engine builds them. */
-function appendsOfSaga(index: number, failShipment: boolean): AppendRequest[] {
-  const instanceId = `order-${index}-${failShipment ? 'w2' : 'w1'}-${clock.toString(36)}`;
-  const requests: AppendRequest[] = [];
-  let state: InstanceState | null = null;
-  driveSaga(instanceId, failShipment, (input) => {
-    const decision = decide(registry, state, input, clock++);
-    if (E.isLeft(decision) || decision.right.state === null) throw new Error(`decide failed for ${instanceId}`);
-    const next = decision.right.state;
-    requests.push({ instanceId, expectedRevision: state?.revision ?? noStream, events: decision.right.events.map(encodeEvent), summary: summaryOf(next) });
-    state = next;
-    return decision.right.effects.filter((effect): effect is DispatchEffect => effect.type === 'dispatch');
-  });
-  return requests;
-}
 
 /**
  * Commits the sagas' requests the way the engine interleaves them: `inFlight` sagas active at once,

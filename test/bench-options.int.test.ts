@@ -22,6 +22,8 @@ describe('npm run bench: bad options, and a missing nats-server, are refused wit
     [['--only', 'sagaflow,scale'], 'bench: --only list|scale|decision|append|takeover|console runs a bench of its own and takes no other deployment; got "sagaflow,scale"'],
     [['--stages', '--c1-n', '0'], 'bench: --stages watches one more concurrency-1 run per workload; it needs --c1-n above 0'],
     [['--engines', '9'], 'bench: --engines takes a whole number from 1 to 8, not 9'],
+    [['--curve', '10,abc'], 'bench: --curve takes a whole number of at least 1, not "abc"'],
+    [['--curve', '100,30000'], 'bench: --curve takes in-flight levels up to 20000, not 30000'],
     [['--engines', '2', '--only', 'baseline'], 'bench: --engines compares Sagaflow with several engines against one: keep sagaflow in --only'],
     [['--telemetry', 'off,traces'], 'bench: --telemetry takes a comma-separated list of off, metrics, traces-noop, traces-otlp; got "off,traces"'],
     [['--telemetry', 'off,metrics', '--only', 'baseline'], 'bench: --telemetry compares the compiled engine with itself, once per variant: it takes neither --only nor --engines'],

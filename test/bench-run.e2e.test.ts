@@ -29,7 +29,9 @@ interface Results {
   readonly sagaflow: { store: string; journalMode: string | null; engine: string; c100: Record<string, { runs: RunLine[] }>; c1: Record<string, { runs: RunLine[] }> };
   readonly sagaflowTsx: { engine: string; c100: Record<string, { runs: RunLine[] }>; c1: Record<string, { runs: RunLine[] }> } | null;
   readonly baseline: { c100: Record<string, { runs: RunLine[] }> } | null;
-  readonly targets: readonly unknown[];
+  readonly targets: readonly { readonly target: string; readonly value: number | null }[];
+  readonly commitFloor: { readonly commitMs: number; readonly commitsPerSaga: Record<string, number> } | null;
+  readonly curve: readonly { readonly concurrency: number; readonly workload: string; readonly series: { runs: RunLine[] }; readonly engineRssMb: number | null }[];
 }
 
 const small = ['--workloads', 'W1,W2', '--n', '20', '--warmup', '5', '--concurrency', '10', '--runs', '1', '--c1-n', '3', '--c1-warmup', '0', '--c1-runs', '1'];
@@ -56,7 +58,7 @@ const allSettled = (series: Record<string, { runs: RunLine[] }>, n: number): voi
 
 describe('npm run bench, small runs', () => {
   it('on the default SQLite store, compiled and through tsx, next to the transport baseline: every saga ends as its workload says, nothing is left behind', async () => {
-    const { results, tmp, stdout } = await bench(['--only', 'sagaflow,sagaflow-tsx,baseline']);
+    const { results, tmp, stdout } = await bench(['--only', 'sagaflow,sagaflow-tsx,baseline', '--curve', '5,15']);
     expect(results.sagaflow.journalMode).toBe('wal');
     expect(results.sagaflow.engine).toBe('compiled');
     allSettled(results.sagaflow.c100, 20);
@@ -69,12 +71,25 @@ describe('npm run bench, small runs', () => {
     allSettled(results.baseline?.c100 ?? {}, 20);
     expect(results.targets.length).toBeGreaterThan(0);
     expect(stdout).toContain('| target | value | verdict |');
+    // The curve: a run per workload at each level (N = twice the level, at least --n), every saga ended as dictated.
+    expect(results.curve.map((point) => [point.concurrency, point.workload, point.series.runs.map((run) => [run.n, run.ok, run.errors, run.wrong])])).toEqual([
+      [5, 'W1', [[20, 20, 0, 0]]],
+      [5, 'W2', [[20, 20, 0, 0]]],
+      [15, 'W1', [[30, 30, 0, 0]]],
+      [15, 'W2', [[30, 30, 0, 0]]],
+    ]);
+    expect(results.curve.every((point) => (point.engineRssMb ?? 0) > 0)).toBe(true);
+    expect(stdout).toMatch(/^\| 15 \| W2 \| 30 \| /mu);
+    // The p50 floor: a measured commit time and the commits of each workload's saga (one per input decided).
+    expect(results.commitFloor?.commitsPerSaga).toEqual({ W1: 4, W2: 6 });
+    expect(results.commitFloor?.commitMs).toBeGreaterThan(0);
+    expect(results.targets.find((line) => line.target.startsWith('W1 p50 at concurrency 1 within 0.5 ms of its floor'))?.value).not.toBeNull();
     expect(leftBehind(tmp)).toEqual([]);
   });
 
   it('with --store esdb://… (the EventStoreDB wire-level test double): the engine records every saga there', async () => {
     server = await startEsdbTestServer();
-    const { results, tmp } = await bench(['--only', 'sagaflow', '--store', server.url]);
+    const { results, tmp } = await bench(['--only', 'sagaflow', '--store', server.url, '--curve', 'none']);
     expect(results.sagaflow.store).toBe(server.url);
     expect(results.sagaflowTsx).toBeNull();
     expect(results.sagaflow.journalMode).toBeNull();
