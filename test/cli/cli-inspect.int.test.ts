@@ -504,6 +504,6 @@ describe('errors: one line, the right exit code', () => {
     expect(dlqBad.code).toBe(2);
     expect(dlqSeq.code).toBe(2);
     expect(headerForm.code).toBe(2);
-    expect(stderrLines(headerForm)).toEqual([expect.stringMatching(/^sagaflow: Unknown --command-headers "short": use compact or full/u)]);
+    expect(stderrLines(headerForm)).toEqual([expect.stringMatching(/^sagaflow: Unknown --command-headers "short": use minimal, compact, full/u)]);
   });
 });

@@ -60,5 +60,17 @@ export function effectIdParts(id: string, instanceId: string): { step: string; k
   if (kindAt <= 0 || (kind !== 'action' && kind !== 'compensation') || !/^[1-9]\d*$/.test(attempt)) return null;
   return { step: rest.slice(0, kindAt), kind, attempt: Number(attempt) };
 }
+/**
+ * The instance of an effect id, read from its end: step names never contain "/" (instance ids may), so
+ * the instance is what precedes the last three segments. `null` if `id` is not an effect id.
+ */
+export function instanceOfEffectId(id: string): string | null {
+  const attemptAt = id.lastIndexOf('/');
+  const kindAt = id.lastIndexOf('/', attemptAt - 1);
+  const stepAt = id.lastIndexOf('/', kindAt - 1);
+  if (stepAt <= 0) return null;
+  const instanceId = id.slice(0, stepAt);
+  return effectIdParts(id, instanceId) === null ? null : instanceId;
+}
 /** Timer ids are derived from the revision of the event that scheduled them. */
 export const timerId = (instanceId: string, revision: number): string => `${instanceId}/timer/${revision}`;

@@ -2,7 +2,7 @@ export { decodeWith, formatProblems, type DecodeProblem } from './codec.js';
 export { decide, type Decision, type ReplyOutcome, type SagaInput } from './decider.js';
 export { effectOf } from './commit.js';
 export { replay } from './replay.js';
-export { effectId, effectIdParts, effectKey, timerId, type CancelEffect, type CheckBackEffect, type DispatchEffect, type Effect, type ScheduleEffect } from './effects.js';
+export { effectId, effectIdParts, effectKey, instanceOfEffectId, timerId, type CancelEffect, type CheckBackEffect, type DispatchEffect, type Effect, type ScheduleEffect } from './effects.js';
 export { sagaError, type SagaError } from './errors.js';
 export { contextOf, isInFlight, outstandingEffects, statusOf, type InstanceState, type TimerRecord } from './instance-state.js';
 export { createRegistry, type SagaRegistry } from './registry.js';

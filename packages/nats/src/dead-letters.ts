@@ -1,6 +1,6 @@
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
-import { header } from './protocol.js';
+import { effectOfMessage, header } from './protocol.js';
 import type { Naming } from './naming.js';
 
 /** A message given up on, as it was, with why. */
@@ -33,12 +33,19 @@ export interface DeadLetter {
 }
 
 /**
- * Keeps a message in the dead-letter stream with its payload and headers intact. Idempotent for
+ * Keeps a message in the dead-letter stream with its payload and headers intact (but its message id;
+ * the effect a command or reply named by it is then spelled out as `Sagaflow-Instance`/`-Effect`). Idempotent for
  * a stream message (same origin stream and sequence), so a repeated advisory stores it once.
  */
 export async function putDeadLetter(js: JetStreamClient, names: Naming, letter: DeadLetterInput): Promise<void> {
   const h = natsHeaders();
   for (const [key, values] of letter.headers ?? []) if (key !== header.msgId) for (const value of values) h.append(key, value);
+  // A command or reply that named its effect by its message id alone (which the letter does not keep) names it in headers.
+  const named = effectOfMessage(letter.headers);
+  if (named !== null && !h.has(header.effect)) {
+    h.set(header.instance, named.instanceId);
+    h.set(header.effect, named.effectId);
+  }
   h.set(header.reason, letter.reason);
   h.set(header.deliveries, String(letter.deliveries));
   h.set(header.originSubject, letter.originSubject);

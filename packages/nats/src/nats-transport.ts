@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import { headers as natsHeaders, type NatsConnection } from '@nats-io/transport-node';
+import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
 import { Counter, type Registry } from 'prom-client';
 import {
   partitionOf,
@@ -22,7 +22,7 @@ import { naming, type Naming } from './naming.js';
 import { newLoops, pump, stopLoops, type Loops } from './consumer-loops.js';
 import { askOwner, type OwnerAnswer } from './owner-requests.js';
 import { PartitionIntake } from './partition-intake.js';
-import { commandBody, commandHeaders, decodeReply, decodeStart, header, parseJson, startRequestOf, type CommandHeaderForm } from './protocol.js';
+import { commandBody, commandHeaders, decodeStart, effectOfMessage, header, parseJson, readReply, startRequestOf, type CommandHeaderForm } from './protocol.js';
 import { streamPublisher } from './stream-publisher.js';
 import { traceHeadersOf, withTraceHeaders } from './trace-headers.js';
 import { ensureSharedConsumers, ensureStreams, retireWholeNamespaceConsumers, type ConsumerSettings } from './topology.js';
@@ -144,7 +144,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
 
   const onReply = async (msg: JsMsg, handlers: TransportHandlers): Promise<void> => {
     try {
-      const reply = decodeReply(msg.data);
+      const reply = readReply(msg.headers, msg.data);
       if (E.isLeft(reply)) {
         await deadLetter(msg, `undecodable reply: ${reply.left}`, 'undecodable_reply');
         msg.ack();
@@ -217,7 +217,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
   /** Every dead letter that names an awaited effect stops its instance, whoever made the letter. */
   const onDeadLetter = async (msg: JsMsg): Promise<void> => {
     try {
-      const target = msg.headers?.get(header.effect) ? commandTarget(msg.headers) : replyTarget(msg.data);
+      const target = effectOfMessage(msg.headers) ?? replyTarget(msg.headers, msg.data);
       const reason = msg.headers?.get(header.reason) || 'dead-lettered';
       if (target !== null) await routeDeadLetter({ ...target, reason });
       msg.ack();
@@ -236,7 +236,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
   const forwardUnrouted = async (msg: JsMsg, kind: 'start' | 'reply'): Promise<void> => {
     try {
       const saga = msg.subject.slice(`${names.namespace}.${kind}.`.length);
-      const decoded = kind === 'start' ? E.map((request: { instanceId: string }) => request.instanceId)(decodeStart(msg.data)) : E.map((reply: { instanceId: string }) => reply.instanceId)(decodeReply(msg.data));
+      const decoded = kind === 'start' ? E.map((request: { instanceId: string }) => request.instanceId)(decodeStart(msg.data)) : E.map((reply: { instanceId: string }) => reply.instanceId)(readReply(msg.headers, msg.data));
       if (E.isLeft(decoded)) {
         await deadLetter(msg, `undecodable ${kind === 'start' ? 'start request' : 'reply'}: ${decoded.left}`, kind === 'start' ? 'undecodable_start' : 'undecodable_reply');
         msg.ack();
@@ -344,13 +344,8 @@ async function interveneHere(handlers: TransportHandlers, intervention: Interven
   return E.isRight(result) ? { ok: true, summary: result.right } : { ok: false, error: { tag: result.left._tag, message: result.left.message } };
 }
 
-function commandTarget(h: { get(name: string): string } | undefined): { instanceId: string; effectId: string } | null {
-  const instanceId = h?.get(header.instance);
-  const effectId = h?.get(header.effect);
-  return instanceId && effectId ? { instanceId, effectId } : null;
-}
-
-function replyTarget(data: Uint8Array): { instanceId: string; effectId: string } | null {
-  const reply = decodeReply(data);
+/** The effect a dead-lettered reply without identity headers names in its body (an envelope). */
+function replyTarget(h: MsgHdrs | undefined, data: Uint8Array): { instanceId: string; effectId: string } | null {
+  const reply = readReply(h, data);
   return E.isRight(reply) ? { instanceId: reply.right.instanceId, effectId: reply.right.effectId } : null;
 }

@@ -1,13 +1,15 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
 import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
-import { decodeWith, effectIdParts, effectKey, formatProblems, type DispatchEffect, type Reply, type StartRequest } from '@sagaflow/core';
+import { decodeWith, effectIdParts, effectKey, formatProblems, instanceOfEffectId, type DispatchEffect, type Reply, type ReplyOutcome, type StartRequest } from '@sagaflow/core';
 
 /**
  * Message headers. The effect's identity travels in headers, so a command whose body cannot be
- * decoded can still be answered (as a non-retryable failure) or dead-lettered against its instance.
- * `Sagaflow-Key`, `-Kind`, `-Saga`, `-Step`, `-Operation`, `-Attempt` and `-Reply-To` are only in the
- * `full` form of a command (see {@link CommandHeaderForm}).
+ * decoded can still be answered (as a non-retryable failure) or dead-lettered against its instance:
+ * in the `minimal` form of a command (see {@link CommandHeaderForm}) and in a reply, only as the message
+ * id (`Nats-Msg-Id`: the effect id, or `reply:<effect id>`); `Sagaflow-Instance` and `-Effect` spell it
+ * out in the other forms (and in a dead letter); `Sagaflow-Key`, `-Kind`, `-Saga`, `-Step`, `-Operation`,
+ * `-Attempt` and `-Reply-To` are only in the `full` form.
  */
 export const header = {
   msgId: 'Nats-Msg-Id',
@@ -33,21 +35,44 @@ const decoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * How much of the effect's identity a command's headers spell out.
- * - `compact` (the default): the instance and the effect id `<instance>/<step>/<kind>/<attempt>`. The
- *   rest follows from them and from the consumer the command arrives on (one saga's operation), and the
- *   reply goes to that saga's reply subject. Workers of an earlier Sagaflow, which read only the full
- *   form, dead-letter it.
+ * - `minimal` (the default): none beyond the message id every command has, the effect id
+ *   `<instance>/<step>/<kind>/<attempt>` (step names hold no "/", so it is read from its end). The rest
+ *   follows from it and from the consumer the command arrives on (one saga's operation), and the reply
+ *   goes to that saga's reply subject. Workers before this form dead-letter it.
+ * - `compact`: also the instance and the effect id as `Sagaflow-Instance` and `Sagaflow-Effect`, which
+ *   workers read since the compact form came (the default before `minimal`).
  * - `full`: also the key, kind, saga, step, operation, attempt and reply subject, which every version
- *   reads. For an engine whose workers are not all upgraded yet.
+ *   reads.
+ * An engine whose workers are not all upgraded yet sends the form the oldest of them reads.
  */
-export type CommandHeaderForm = 'compact' | 'full';
+export type CommandHeaderForm = 'minimal' | 'compact' | 'full';
 
 /** The command header forms, for option parsing. */
-export const commandHeaderForms: readonly CommandHeaderForm[] = ['compact', 'full'];
+export const commandHeaderForms: readonly CommandHeaderForm[] = ['minimal', 'compact', 'full'];
 
-/** The headers of a command message (`Nats-Msg-Id` is the publisher's). */
-export function commandHeaders(effect: DispatchEffect, replyTo: string, form: CommandHeaderForm = 'compact'): MsgHdrs {
+/** The message id of the reply to an effect: a second publish of the same attempt's reply is stored once. */
+export const replyMsgId = (effectId: string): string => `reply:${effectId}`;
+
+/**
+ * The instance and effect a command, reply or dead letter is about: from `Sagaflow-Instance` and
+ * `Sagaflow-Effect` when it has them, else from its message id (`<effect id>` of a command,
+ * `reply:<effect id>` of a reply); `null` when neither names an effect.
+ */
+export function effectOfMessage(h: MsgHdrs | undefined): { readonly instanceId: string; readonly effectId: string } | null {
+  const instanceId = h?.get(header.instance) ?? '';
+  const effectId = h?.get(header.effect) ?? '';
+  if (instanceId !== '' && effectId !== '') return { instanceId, effectId };
+  if (instanceId !== '' || effectId !== '') return null;
+  const msgId = h?.get(header.msgId) ?? '';
+  const id = msgId.startsWith('reply:') ? msgId.slice('reply:'.length) : msgId;
+  const instance = instanceOfEffectId(id);
+  return instance === null ? null : { instanceId: instance, effectId: id };
+}
+
+/** The headers of a command message (`Nats-Msg-Id`, the effect id, is the publisher's). */
+export function commandHeaders(effect: DispatchEffect, replyTo: string, form: CommandHeaderForm = 'minimal'): MsgHdrs {
   const h = natsHeaders();
+  if (form === 'minimal') return h;
   h.set(header.instance, effect.instanceId);
   h.set(header.effect, effect.id);
   if (form === 'compact') return h;
@@ -85,9 +110,11 @@ export interface CommandConsumer {
  */
 export function readCommandEnvelope(h: MsgHdrs | undefined, consumer: CommandConsumer): E.Either<string, CommandEnvelope> {
   if ((h?.get(header.kind) ?? '') !== '') return readFullEnvelope(h);
-  const instanceId = h?.get(header.instance) ?? '';
-  const id = h?.get(header.effect) ?? '';
+  const named = (h?.get(header.instance) ?? '') === '' && (h?.get(header.effect) ?? '') === '' ? effectOfMessage(h) : null;
+  const instanceId = named?.instanceId ?? h?.get(header.instance) ?? '';
+  const id = named?.effectId ?? h?.get(header.effect) ?? '';
   const missing = [...(instanceId === '' ? [header.instance] : []), ...(id === '' ? [header.effect] : [])];
+  if (missing.length === 2) return E.left(`missing header(s) ${missing.join(', ')}, and no ${header.msgId} of the form <instance>/<step>/<action|compensation>/<attempt>`);
   if (missing.length > 0) return E.left(`missing header(s) ${missing.join(', ')}`);
   const parsed = effectIdParts(id, instanceId);
   if (parsed === null) return E.left(`header ${header.effect} is "${id}", expected ${instanceId}/<step>/<action|compensation>/<attempt>`);
@@ -138,11 +165,36 @@ const ReplyOutcomeC = t.union([
   t.type({ ok: t.literal(true), reply: t.unknown }),
   t.type({ ok: t.literal(false), error: t.intersection([t.type({ code: t.string, message: t.string }), t.partial({ retryable: t.boolean })]) }),
 ]);
-/** The body of a reply message. */
+/** The body of a reply message of the envelope form (workers before compact replies): the effect's identity and its outcome. */
 export const ReplyEnvelope = t.type({ instanceId: t.string, effectId: t.string, outcome: ReplyOutcomeC });
 
-/** Encodes a reply. */
+/** Encodes a reply in the envelope form, which every engine reads. */
 export const replyBody = (reply: Reply): Uint8Array => encoder.encode(JSON.stringify(reply));
+
+/**
+ * Encodes a compact reply: the body is the outcome alone; the effect travels as the message id
+ * `reply:<effect id>` ({@link replyMsgId}), which the publish must set. Engines read it since this form came.
+ */
+export const compactReplyBody = (outcome: ReplyOutcome): Uint8Array => encoder.encode(JSON.stringify(outcome));
+
+/**
+ * Reads a reply message of either form: an envelope body (`{ instanceId, effectId, outcome }`), or a
+ * compact one (the outcome, the effect named by the message's headers: {@link effectOfMessage}).
+ * `Left` gives a readable reason.
+ */
+export function readReply(h: MsgHdrs | undefined, data: Uint8Array): E.Either<string, Reply> {
+  const json = parseJson(data);
+  if (E.isLeft(json)) return json;
+  const body = json.right;
+  if (typeof body === 'object' && body !== null && 'outcome' in body) {
+    const decoded = decodeWith(ReplyEnvelope, body);
+    return E.isLeft(decoded) ? E.left(`reply envelope is invalid: ${formatProblems(decoded.left)}`) : E.right(decoded.right);
+  }
+  const named = effectOfMessage(h);
+  if (named === null) return E.left(`reply names no effect: no envelope, no ${header.instance}/${header.effect} headers, no ${header.msgId} reply:<effect id>`);
+  const outcome = decodeWith(ReplyOutcomeC, body);
+  return E.isLeft(outcome) ? E.left(`reply outcome is invalid: ${formatProblems(outcome.left)}`) : E.right({ instanceId: named.instanceId, effectId: named.effectId, outcome: outcome.right });
+}
 
 /** Decodes a reply body; `Left` gives a readable reason. */
 export function decodeReply(data: Uint8Array): E.Either<string, Reply> {

@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { JetStreamClient, JsMsg } from '@nats-io/jetstream';
 import { decodeWith, formatProblems, isStepFailure, type ReplyOutcome } from '@sagaflow/core';
-import { header, parseJson, deadLetterMessage, readCommandEnvelope, traceHeadersOf, type CommandConsumer, type CommandEnvelope, type Naming, type StreamPublisher } from '@sagaflow/nats';
+import { effectOfMessage, parseJson, deadLetterMessage, readCommandEnvelope, traceHeadersOf, type CommandConsumer, type CommandEnvelope, type Naming, type StreamPublisher } from '@sagaflow/nats';
 import type { EffectIdentity, LogFields, WorkerLog } from './handler.js';
 import { startHeartbeat } from './heartbeat.js';
 import type { Operation } from './operations.js';
@@ -65,7 +65,7 @@ export async function handleCommand(msg: JsMsg, scope: CommandScope): Promise<vo
       msg.nak();
       return;
     }
-    if (await publishReply(scope.publisher, scope.names, replyTo, effect, result, (line) => scope.log(line, fieldsOf(msg, scope)))) {
+    if (await publishReply(scope.publisher, replyTo, effect, result, (line) => scope.log(line, fieldsOf(msg, scope)))) {
       outcome = result.ok ? 'succeeded' : 'failed';
       acknowledge(msg, scope);
     } else msg.nak(scope.retryDelayMs);
@@ -181,9 +181,8 @@ const describe = (msg: JsMsg): string => `${msg.subject} #${msg.seq}`;
 function fieldsOf(msg: JsMsg, scope: CommandScope): LogFields {
   const traceparent = msg.headers?.get('traceparent') ?? '';
   const traceId = /^[\da-f]{2}-([\da-f]{32})-/u.exec(traceparent)?.[1];
-  const instanceId = msg.headers?.get(header.instance) || undefined;
-  const effectId = msg.headers?.get(header.effect) || undefined;
-  return { saga: scope.commands.saga, instanceId, step: scope.operation.step, effectId, traceId };
+  const named = effectOfMessage(msg.headers);
+  return { saga: scope.commands.saga, instanceId: named?.instanceId, step: scope.operation.step, effectId: named?.effectId, traceId };
 }
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));

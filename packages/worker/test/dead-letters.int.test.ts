@@ -67,19 +67,35 @@ describe('dead letters', () => {
 
     const subject = h.names.command('order-fulfilment', 'reserveInventory');
     const charge = commandOf(chargePayment, { orderId: 'o-4', customerId: 'c', amountCents: 1 });
-    await h.js.publish(subject, commandBody(charge), { headers: commandHeaders(charge, h.names.reply(charge.saga)) });
+    await h.js.publish(subject, commandBody(charge), { headers: commandHeaders(charge, h.names.reply(charge.saga), 'compact') });
     const misdelivered = await eventually(async () => (await listDeadLetters(h.jsm, h.names))[0], 'the first dead letter');
     expect(misdelivered.reason).toBe('misdelivered command: its headers name step "chargePayment", but this consumer serves step "reserveInventory"');
     expect(misdelivered).toMatchObject({ instanceId: charge.instanceId, effectId: charge.id });
 
     const reserve = commandOf(reserveInventory, { orderId: 'o-5', items });
-    const h2 = commandHeaders(reserve, h.names.reply(reserve.saga));
+    const h2 = commandHeaders(reserve, h.names.reply(reserve.saga), 'compact');
     h2.set(header.effect, `${reserve.instanceId}/reserveInventory/action/first`);
     await h.js.publish(subject, commandBody(reserve), { headers: h2 });
     const malformed = await eventually(async () => (await listDeadLetters(h.jsm, h.names))[1], 'the second dead letter');
     expect(malformed.reason).toBe(
       `undecodable command: header Sagaflow-Effect is "${reserve.instanceId}/reserveInventory/action/first", expected ${reserve.instanceId}/<step>/<action|compensation>/<attempt>`,
     );
+    expect(h.replies).toEqual([]);
+  });
+
+  it('dead-letters a minimal command (its message id alone names the effect) of another step, the letter naming the effect', async () => {
+    const worker = await h.worker();
+    worker.step(reserveInventory, () => ({ reservationId: 'r' }));
+    await worker.start();
+
+    const charge = commandOf(chargePayment, { orderId: 'o-6', customerId: 'c', amountCents: 1 }, { instanceId: 'shop/eu/o-6' });
+    const headers = commandHeaders(charge, h.names.reply(charge.saga));
+    expect([...headers.keys()]).toEqual([]);
+    await h.js.publish(h.names.command('order-fulfilment', 'reserveInventory'), commandBody(charge), { headers, msgID: charge.id });
+    const letter = await eventually(async () => (await listDeadLetters(h.jsm, h.names))[0], 'the dead letter');
+    expect(letter.reason).toBe('misdelivered command: its headers name step "chargePayment", but this consumer serves step "reserveInventory"');
+    expect(letter).toMatchObject({ instanceId: 'shop/eu/o-6', effectId: charge.id });
+    expect(letter.headers[header.instance]).toEqual(['shop/eu/o-6']);
     expect(h.replies).toEqual([]);
   });
 

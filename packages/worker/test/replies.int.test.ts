@@ -96,6 +96,7 @@ describe('replies', () => {
     const effect = commandOf(reserveInventory, null);
     await h.js.publish(h.names.command(effect.saga, effect.operation), new Uint8Array([0x7b, 0xff, 0x00]), {
       headers: commandHeaders(effect, h.names.reply(effect.saga)),
+      msgID: effect.id,
     });
     const { outcome } = await h.replyTo(effect);
     expect(outcome).toMatchObject({ ok: false, error: { code: 'InvalidCommand', retryable: false } });

@@ -51,10 +51,11 @@ ${metricsOptionsHelp}
 ${logOptionsHelp}
                     Traces: with OTEL_EXPORTER_OTLP_ENDPOINT set (OTEL_SERVICE_NAME, default
                     sagaflow-engine), spans of each instance and step attempt go there over OTLP/HTTP
-  --command-headers compact|full
-                    what a command's headers spell out (default compact: its instance and effect id).
-                    Workers of an earlier Sagaflow read only full ones: use full until every worker
-                    is upgraded (upgrade the workers first, then the engine)
+  --command-headers minimal|compact|full
+                    what a command's headers spell out besides its message id, the effect id (default
+                    minimal: nothing). Workers before the minimal form need compact (instance and
+                    effect headers), workers before compact headers need full. Upgrading: engines
+                    first, with the form the oldest worker reads; then the workers; then drop it
 
 ${globalHelp}
 
@@ -99,9 +100,9 @@ Examples:
     } catch (error) {
       throw new UsageError(error instanceof Error ? error.message : String(error));
     }
-    const headerForm = typeof values['command-headers'] === 'string' ? values['command-headers'] : 'compact';
+    const headerForm = typeof values['command-headers'] === 'string' ? values['command-headers'] : 'minimal';
     if (!(commandHeaderForms as readonly string[]).includes(headerForm)) {
-      throw new UsageError(`Unknown --command-headers "${headerForm}": use ${commandHeaderForms.join(' or ')}`);
+      throw new UsageError(`Unknown --command-headers "${headerForm}": use ${commandHeaderForms.join(', ')}`);
     }
     const consoleOptions = values.ui === true ? consoleSettings(values, global.env, 'ui-') : null;
     if (consoleOptions === null && Object.keys(values).some((name) => name.startsWith('ui-'))) throw new UsageError('--ui-host, --ui-port, --ui-token, --ui-users, --ui-read-only and --ui-trace-url go with --ui');
