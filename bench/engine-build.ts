@@ -16,12 +16,11 @@ export interface EngineCommand {
   readonly sagas: string;
 }
 
-const tsc = join(repoRoot, 'node_modules', 'typescript', 'bin', 'tsc');
-const compiledSagas = join(repoRoot, 'dist', 'bench-sagas');
+const compiledSagasOf = (root: string): string => join(root, 'dist', 'bench-sagas');
 
-/** Runs tsc with `args` from the repository root; throws with its output when it fails. */
-function runTsc(what: string, args: readonly string[]): void {
-  const ran = spawnSync(process.execPath, [tsc, ...args], { cwd: repoRoot, encoding: 'utf8' });
+/** Runs tsc with `args` from the checkout at `root`; throws with its output when it fails. */
+function runTsc(what: string, args: readonly string[], root: string): void {
+  const ran = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), ...args], { cwd: root, encoding: 'utf8' });
   if (ran.status !== 0) throw new Error(`${what} failed (tsc ${args.join(' ')}):\n${ran.stdout}${ran.stderr}`);
 }
 
@@ -30,19 +29,22 @@ function runTsc(what: string, args: readonly string[]): void {
  * no-op when dist/ is up to date) and the bench saga compiled to dist/bench-sagas, where its imports of
  * `@sagaflow/*` resolve through node_modules to the packages' dist/ like a user's compiled saga.
  */
-export function prepareCompiledEngine(): void {
-  runTsc('building the packages', ['-b', 'packages/cli']);
+export function prepareCompiledEngine(root = repoRoot): void {
+  runTsc('building the packages', ['-b', 'packages/cli'], root);
   runTsc('compiling the bench saga', [
     'bench/sagas/bench-order.saga.ts',
-    '--outDir', compiledSagas,
+    '--outDir', compiledSagasOf(root),
     '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--lib', 'ES2023',
     '--strict', '--skipLibCheck', '--types', 'node',
-  ]);
+  ], root);
 }
 
-/** How to run `sagaflow` of `build` (after {@link prepareCompiledEngine} for `compiled`). */
-export function engineCommand(build: EngineBuild): EngineCommand {
+/**
+ * How to run `sagaflow` of `build` (after {@link prepareCompiledEngine} for `compiled`), from the
+ * checkout at `root` (this one by default; another, e.g. an earlier commit, for before/after runs).
+ */
+export function engineCommand(build: EngineBuild, root = repoRoot): EngineCommand {
   return build === 'compiled'
-    ? { node: ['packages/cli/bin/sagaflow.js'], sagas: compiledSagas }
+    ? { node: [join(root, 'packages', 'cli', 'bin', 'sagaflow.js')], sagas: compiledSagasOf(root) }
     : { node: sagaflowFromSources, sagas: 'bench/sagas' };
 }

@@ -19,7 +19,7 @@
  * Options: `usage` below, printed by `npm run bench -- --help`.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -60,6 +60,8 @@ npm run bench [-- OPTIONS]    the standard saga workload through Sagaflow and th
                              sagaflow-tsx (the engine from its TypeScript sources through tsx), baseline
   --curve 10,100,1000,5000   after the series, one Sagaflow run per workload at each of these many in flight
                              (N = the larger of --n and twice the level), with the engine's peak RSS; none: no curve
+  --against DIR              also run Sagaflow (engine and bench worker, compiled) from the checkout at DIR
+                             (an earlier commit, its npm ci done), alternating with this one: before/after
   --cpu-prof DIR             CPU profiles of the engine and the worker, written to DIR
   --peers FILE,...           results of ../shared/peers run alongside, for the "vs best peer" column
   --quick                    smoke run: N=300, warm-up 50, 1 run, concurrency-1 N=50, no curve
@@ -124,6 +126,7 @@ const { values } = readOptions(bench, usage, () =>
       partitions: { type: 'string' },
       telemetry: { type: 'string' },
       curve: { type: 'string' },
+      against: { type: 'string' },
     },
   }),
 );
@@ -168,6 +171,7 @@ const settings = {
   phases: listOf(bench, 'only', values.only, deployments),
   cpuProfDir: values['cpu-prof'] ?? null,
   stages: values.stages === true,
+  against: values.against ?? null,
   curve: curveLevels(values.curve ?? (quick ? 'none' : '10,100,1000,5000')),
   quick,
 };
@@ -176,6 +180,10 @@ if (settings.telemetry !== null && (settings.engines > 1 || values.only !== 'sag
 }
 if (settings.engines > 8) refuse(bench, `--engines takes a whole number from 1 to 8, not ${settings.engines}`);
 if (settings.engines > 1 && !settings.phases.includes('sagaflow')) refuse(bench, '--engines compares Sagaflow with several engines against one: keep sagaflow in --only');
+if (settings.against !== null && !existsSync(join(settings.against, 'packages', 'cli', 'bin', 'sagaflow.js'))) {
+  refuse(bench, `--against ${settings.against}: not a Sagaflow checkout (no packages/cli/bin/sagaflow.js); clone the commit there and run npm ci in it`);
+}
+if (settings.against !== null && !settings.phases.includes('sagaflow')) refuse(bench, '--against compares Sagaflow with another checkout of it: keep sagaflow in --only');
 if (settings.stages && settings.c1.n <= 0) refuse(bench, '--stages watches one more concurrency-1 run per workload; it needs --c1-n above 0');
 // Read before anything is started or created, so a bad file leaves nothing behind.
 const peers = ((): PeerFigures => {
@@ -294,9 +302,10 @@ async function deploySagaflow(
   build: EngineBuild,
   engines = 1,
   telemetry: { readonly variant: TelemetryVariant; readonly otlpEndpoint: string } | null = null,
+  against: string | null = null,
 ): Promise<Deployment<{ store: string; journalMode: string | null; engine: EngineBuild; engines: number }>> {
-  const label = `${build === 'compiled' ? 'sagaflow' : 'sagaflow-tsx'}${engines > 1 ? `-x${engines}` : ''}${telemetry === null ? '' : `-${telemetry.variant}`}`;
-  const namespace = `bench${build === 'compiled' ? '' : 'tsx'}${engines > 1 ? `x${engines}` : ''}${telemetry === null ? '' : telemetry.variant.replace('-', '')}${Date.now().toString(36)}`;
+  const label = `${build === 'compiled' ? 'sagaflow' : 'sagaflow-tsx'}${engines > 1 ? `-x${engines}` : ''}${telemetry === null ? '' : `-${telemetry.variant}`}${against === null ? '' : '-against'}`;
+  const namespace = `bench${build === 'compiled' ? '' : 'tsx'}${engines > 1 ? `x${engines}` : ''}${telemetry === null ? '' : telemetry.variant.replace('-', '')}${against === null ? '' : 'vs'}${Date.now().toString(36)}`;
   const variant = telemetry?.variant ?? 'off';
   const preload = variant === 'traces-noop' ? ['--import', './bench/noop-tracing.mjs'] : [];
   const metricsArgs = variant === 'metrics' ? ['--metrics-port', '0'] : [];
@@ -305,7 +314,7 @@ async function deploySagaflow(
   let store = settings.store ?? `sqlite:${storePath}`;
   if (/^esdb/i.test(store) && !/[?&]listing=/i.test(store)) store += `${store.includes('?') ? '&' : '?'}listing=${encodeURIComponent(join(dir, `${label}-listing.db`))}`;
   const prof = settings.cpuProfDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', settings.cpuProfDir];
-  const command = engineCommand(build);
+  const command = engineCommand(build, against ?? undefined);
   const processes: Child[] = [];
   for (let n = 1; n <= engines; n++) {
     const id = ['--engine-id', `${label}-${n}`, ...(settings.partitions === null ? [] : ['--partitions', String(settings.partitions)])];
@@ -314,7 +323,10 @@ async function deploySagaflow(
   if (engines > 1) await balanced(connection, namespace, engines);
   const engineName = (n: number): string => (n === 0 ? 'engine' : `engine-${n + 1}`);
   const workerArgs = ['--nats', natsUrl, '--namespace', namespace, ...(settings.workerConcurrency === null ? [] : ['--concurrency', String(settings.workerConcurrency)])];
-  const worker = await started(spawnNode([...prof, ...preload, '--import', 'tsx', 'bench/worker.ts', ...workerArgs, ...metricsArgs], env), /^worker ready$/u);
+  const worker = await started(
+    spawnNode([...prof, ...preload, '--import', 'tsx', 'bench/worker.ts', ...workerArgs, ...metricsArgs], env, against === null ? {} : { cwd: against }),
+    /^worker ready$/u,
+  );
   // Scraped every second (Prometheus' default is 15 s): the metrics variant pays for its scrapes too.
   const scrape = variant === 'metrics' ? scrapeEverySecond([...processes, worker]) : null;
   const pids: Record<string, number> = {
@@ -542,6 +554,37 @@ function engineBuildTable(compiled: PhaseResult | null, tsx: PhaseResult | null)
   ];
 }
 
+/**
+ * This checkout against the one of `--against`, run by run (their runs alternated, the baseline's
+ * between them): throughput, and the engine's and worker's CPU per saga, also as multiples of the
+ * relay's and echo's of the same round (which take out the machine's drift between rounds).
+ */
+function againstTable(now: PhaseResult | null, then: PhaseResult | null, base: PhaseResult | null): string[] {
+  if (now === null || then === null) return [];
+  const per = (run: RunResult | undefined, process: string): number => (run === undefined ? Number.NaN : (1000 * (run.procCpuS[process] ?? Number.NaN)) / run.n);
+  const rows = (['c100', 'c1'] as const).flatMap((c) =>
+    Object.entries(now[c] ?? {}).flatMap(([wl, series]) =>
+      series.runs.map((run, r) => {
+        const earlier = then[c]?.[wl]?.runs[r];
+        const baseline = base?.[c]?.[wl]?.runs[r];
+        const cell = (process: string, reference: string): string => {
+          const a = per(earlier, process);
+          const b = per(run, process);
+          const ref = per(baseline, reference);
+          return `${ms(a)} → ${ms(b)}${Number.isFinite(ref) ? ` (${(a / ref).toFixed(2)}× → ${(b / ref).toFixed(2)}× ${reference})` : ''}`;
+        };
+        return `| ${wl} | ${c === 'c100' ? settings.concurrency : 1} | ${r + 1} | ${earlier?.sagasPerS ?? '?'} → ${run.sagasPerS} | ${baseline?.sagasPerS ?? '—'} | ${cell('engine', 'relay')} | ${cell('worker', 'echo')} |`;
+      }),
+    ),
+  );
+  return [
+    `| before (${settings.against ?? ''}) → now, run by run | in flight | run | sagas/s | baseline sagas/s | engine CPU ms per saga | worker CPU ms per saga |`,
+    '|---|---|---|---|---|---|---|',
+    ...rows,
+    '',
+  ];
+}
+
 /** Throughput with several engines against one, run by run (the runs alternated), and the CPU of each engine per saga. */
 function enginesTable(one: PhaseResult | null, several: PhaseResult | null): string[] {
   if (one === null || several === null) return [];
@@ -655,14 +698,21 @@ try {
       console.log(`commit floor: ${floor.commitMs} ms per commit (median of ${floor.commits}, one append each, 1 ms apart); commits per saga ${JSON.stringify(floor.commitsPerSaga)}`);
     }
     const sagaflowDeployment = settings.phases.includes('sagaflow') ? await deploySagaflow(connection, natsUrl, pidOfNats, 'compiled') : null;
+    if (settings.against !== null) {
+      console.log(`building the compiled engine of ${settings.against}`);
+      prepareCompiledEngine(settings.against);
+    }
+    const againstDeployment = settings.against === null ? null : await deploySagaflow(connection, natsUrl, pidOfNats, 'compiled', 1, null, settings.against);
     const scaledDeployment = settings.phases.includes('sagaflow') && settings.engines > 1 ? await deploySagaflow(connection, natsUrl, pidOfNats, 'compiled', settings.engines) : null;
     const tsxDeployment = settings.phases.includes('sagaflow-tsx') ? await deploySagaflow(connection, natsUrl, pidOfNats, 'tsx') : null;
     const baselineDeployment = settings.phases.includes('baseline') ? await deployBaseline(natsUrl, pidOfNats) : null;
-    const measured = await measure(connection, natsUrl, [sagaflowDeployment, scaledDeployment, tsxDeployment, baselineDeployment].filter((each) => each !== null), traffic);
+    const measured = await measure(connection, natsUrl, [sagaflowDeployment, againstDeployment, scaledDeployment, tsxDeployment, baselineDeployment].filter((each) => each !== null), traffic);
     const curve = sagaflowDeployment === null ? [] : await measureCurve(connection, sagaflowDeployment, traffic);
     const finished = async <E extends object>(deployment: Deployment<E> | null): Promise<(E & PhaseResult) | null> =>
       deployment === null ? null : { ...(await deployment.stop()), ...(measured.get(deployment.label) ?? { c100: {}, c1: null, c1Stages: null }) };
     const sf = await finished(sagaflowDeployment);
+    const sfAgainst = await finished(againstDeployment);
+    const againstLabel = `Sagaflow at ${settings.against ?? ''}`;
     const sfScaled = await finished(scaledDeployment);
     const scaledLabel = `Sagaflow, ${settings.engines} engines`;
     const sfTsx = await finished(tsxDeployment);
@@ -674,17 +724,20 @@ try {
       '| what | wl | in flight | N | wall s | sagas/s | p50 / p95 / p99 ms | CPU busy % (runs) | CPU s per process, median run (event loop busy) |',
       '|---|---|---|---|---|---|---|---|---|',
       ...seriesRows('Sagaflow', sf, 'c100'),
+      ...seriesRows(againstLabel, sfAgainst, 'c100'),
       ...seriesRows(scaledLabel, sfScaled, 'c100'),
       ...seriesRows('Sagaflow through tsx', sfTsx, 'c100'),
       ...seriesRows('transport baseline', base, 'c100'),
       ...seriesRows('Sagaflow', sf, 'c1'),
+      ...seriesRows(againstLabel, sfAgainst, 'c1'),
       ...seriesRows(scaledLabel, sfScaled, 'c1'),
       ...seriesRows('Sagaflow through tsx', sfTsx, 'c1'),
       ...seriesRows('transport baseline', base, 'c1'),
       '',
       ...engineBuildTable(sf, sfTsx),
+      ...againstTable(sf, sfAgainst, base),
       ...enginesTable(sf, sfScaled),
-      ...trafficTable([...trafficRows('Sagaflow', sf), ...trafficRows(scaledLabel, sfScaled), ...trafficRows('Sagaflow through tsx', sfTsx), ...trafficRows('transport baseline', base)]),
+      ...trafficTable([...trafficRows('Sagaflow', sf), ...trafficRows(againstLabel, sfAgainst), ...trafficRows(scaledLabel, sfScaled), ...trafficRows('Sagaflow through tsx', sfTsx), ...trafficRows('transport baseline', base)]),
       ...stageTable([...stageRows('Sagaflow', sf), ...stageRows('Sagaflow through tsx', sfTsx), ...stageRows('transport baseline', base)]),
       ...curveTable(curve),
       '| target | value | verdict | vs best peer (>1 = better) |',
@@ -694,7 +747,7 @@ try {
       `load average at end: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
     ].join('\n');
     console.log(table);
-    const out = writeResultsFile(values.out, '', { when: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine, settings, sagaflow: sf, sagaflowEngines: sfScaled, sagaflowTsx: sfTsx, baseline: base, peers, commitFloor: floor, curve, targets: lines, loadAvgAtEnd: loadavg() });
+    const out = writeResultsFile(values.out, '', { when: new Date().toISOString(), command: `npm run bench -- ${argv.join(' ')}`.trim(), machine, settings, sagaflow: sf, sagaflowAgainst: sfAgainst, sagaflowEngines: sfScaled, sagaflowTsx: sfTsx, baseline: base, peers, commitFloor: floor, curve, targets: lines, loadAvgAtEnd: loadavg() });
     console.log(`wrote ${out}`);
   }
 } catch (error) {
