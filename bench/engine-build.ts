@@ -1,6 +1,7 @@
 /**
  * The two ways the bench runs the engine: `compiled`, as a team installs it (the CLI's `bin/sagaflow.js`
- * on the packages' `dist/`, the bench saga compiled by tsc, no TypeScript loader in the process), and
+ * on the packages' `dist/`, the bench saga and the bench worker compiled by tsc, no TypeScript loader in
+ * the process), and
  * `tsx`, as the repository's scripts run it (`node --import tsx packages/cli/src/main.ts`, every module
  * transpiled from its TypeScript source when loaded, the saga file too).
  */
@@ -17,6 +18,7 @@ export interface EngineCommand {
 }
 
 const compiledSagasOf = (root: string): string => join(root, 'dist', 'bench-sagas');
+const compiledWorkerOf = (root: string): string => join(root, 'dist', 'bench-worker');
 
 /** Runs tsc with `args` from the checkout at `root`; throws with its output when it fails. */
 function runTsc(what: string, args: readonly string[], root: string): void {
@@ -30,14 +32,17 @@ function runTsc(what: string, args: readonly string[], root: string): void {
  * `@sagaflow/*` resolve through node_modules to the packages' dist/ like a user's compiled saga.
  */
 export function prepareCompiledEngine(root = repoRoot): void {
-  runTsc('building the packages', ['-b', 'packages/cli'], root);
-  runTsc('compiling the bench saga', [
-    'bench/sagas/bench-order.saga.ts',
-    '--outDir', compiledSagasOf(root),
-    '--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--lib', 'ES2023',
-    '--strict', '--skipLibCheck', '--types', 'node',
-  ], root);
+  runTsc('building the packages', ['-b', 'packages/cli', 'packages/worker'], root);
+  const compilerOptions = ['--module', 'NodeNext', '--moduleResolution', 'NodeNext', '--target', 'ES2022', '--lib', 'ES2023', '--strict', '--skipLibCheck', '--types', 'node'];
+  runTsc('compiling the bench saga', ['bench/sagas/bench-order.saga.ts', '--outDir', compiledSagasOf(root), ...compilerOptions], root);
+  runTsc('compiling the bench worker', ['bench/worker.ts', '--outDir', compiledWorkerOf(root), '--rootDir', '.', ...compilerOptions], root);
 }
+
+/**
+ * `node` arguments that run the bench worker compiled (after {@link prepareCompiledEngine}), as a team
+ * runs its worker: its imports of `@sagaflow/*` resolve to the packages' dist/, no TypeScript loader.
+ */
+export const compiledWorker = (root = repoRoot): readonly string[] => [join(compiledWorkerOf(root), 'bench', 'worker.js')];
 
 /**
  * How to run `sagaflow` of `build` (after {@link prepareCompiledEngine} for `compiled`), from the

@@ -7,7 +7,8 @@
  *   - the engine, `sagaflow run` on a fresh SQLite store (or `--store URL`), compiled as a team installs it
  *     (and with `--only …,sagaflow-tsx` a second one run from its TypeScript sources through tsx; see
  *     engine-build.ts);
- *   - one worker process (bench/worker.ts) serving the 5 operations of bench-order with in-memory bodies;
+ *   - one worker process (bench/worker.ts, compiled like the engine, or through tsx beside the tsx engine) serving
+ *     the 5 operations of bench-order with in-memory bodies;
  *   - this process as the driver: it publishes start requests (`requestStart`, JetStream) and takes a
  *     saga's latency from the start call to its terminal status change on `<ns>.evt.bench-order.<status>`,
  *     which the engine publishes after the event that ends the instance is committed to the store.
@@ -28,7 +29,7 @@ import type { NatsConnection } from '@nats-io/transport-node';
 import { connectNats, naming, pingEngine, readClusterView, requestStart } from '@sagaflow/nats';
 import { freePort, startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
 import { repoRoot, spawnNode, spawnTs, stopChild, type Child } from '../examples/demo/processes.js';
-import { engineCommand, prepareCompiledEngine, type EngineBuild } from './engine-build.js';
+import { compiledWorker, engineCommand, prepareCompiledEngine, type EngineBuild } from './engine-build.js';
 import { median, procStatusMb, runSeries, type LoopCounters, type NatsTraffic, type RunResult, type Series, type StartSaga } from './harness.js';
 import { reportFailure, tearDown } from './teardown.js';
 import { StageWatch, type StageReport } from './saga-stages.js';
@@ -323,10 +324,9 @@ async function deploySagaflow(
   if (engines > 1) await balanced(connection, namespace, engines);
   const engineName = (n: number): string => (n === 0 ? 'engine' : `engine-${n + 1}`);
   const workerArgs = ['--nats', natsUrl, '--namespace', namespace, ...(settings.workerConcurrency === null ? [] : ['--concurrency', String(settings.workerConcurrency)])];
-  const worker = await started(
-    spawnNode([...prof, ...preload, '--import', 'tsx', 'bench/worker.ts', ...workerArgs, ...metricsArgs], env, against === null ? {} : { cwd: against }),
-    /^worker ready$/u,
-  );
+  // The worker as the engine: compiled (as a team deploys it), or from its sources through tsx.
+  const workerCommand = build === 'compiled' ? compiledWorker(against ?? undefined) : ['--import', 'tsx', 'bench/worker.ts'];
+  const worker = await started(spawnNode([...prof, ...preload, ...workerCommand, ...workerArgs, ...metricsArgs], env, against === null ? {} : { cwd: against }), /^worker ready$/u);
   // Scraped every second (Prometheus' default is 15 s): the metrics variant pays for its scrapes too.
   const scrape = variant === 'metrics' ? scrapeEverySecond([...processes, worker]) : null;
   const pids: Record<string, number> = {

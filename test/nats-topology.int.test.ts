@@ -46,7 +46,8 @@ describe('setting up a namespace', () => {
       // Removed at once: a server holding a thousand streams creates new ones slower, not this test's subject.
       for (const stream of made.splice(0)) await jsm.streams.delete(stream).catch(() => false);
     }
-  });
+    // 150 rounds take 22–25 s on two idle cores: more than the default 30 s when the suite loads them.
+  }, 120_000);
 
   it('sets up the consumers for every process when several do it at once', async () => {
     for (let round = 0; round < 10; round++) {
