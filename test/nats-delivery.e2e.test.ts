@@ -1,6 +1,6 @@
 import { jetstream } from '@nats-io/jetstream';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { listDeadLetters, replyBody } from '@sagaflow/nats';
+import { compactReplyBody, listDeadLetters, replyBody, replyMsgId } from '@sagaflow/nats';
 import { OrderCluster, services } from './support/order-cluster.js';
 import { expectOrdersSettledOnce } from './support/order-invariants.js';
 
@@ -31,9 +31,18 @@ describe('delivery over NATS: duplicates and poison', () => {
         msgID: `again-${n}`,
       });
     }
+    // Compact replies (the effect named by the message id alone) on the subject without a partition, as a
+    // worker answering an engine of before partitions sends them: forwarded to their partition with the
+    // effect spelled out, then ignored as stale (attempt 7 was never dispatched), never dead-lettered.
+    for (let n = 0; n < 40; n++) {
+      await js.publish(cluster.names.reply('order-fulfilment'), compactReplyBody({ ok: true, reply: { reservationId: 'late' } }), {
+        msgID: replyMsgId(`order-${n}/reserveInventory/action/7`),
+      });
+    }
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const after = await Promise.all(Array.from({ length: 40 }, (_, n) => store.getInstance(`order-${n}`).then((row) => row?.revision)));
     expect(after).toEqual(revisions);
+    expect(await listDeadLetters(await js.jetstreamManager(), cluster.names)).toEqual([]);
     await expectOrdersSettledOnce(store, databases(cluster), 40);
   });
 

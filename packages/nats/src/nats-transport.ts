@@ -245,6 +245,12 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
       const partition = partitionOfInstance(decoded.right);
       const h = natsHeaders();
       for (const [key, values] of msg.headers ?? []) if (key !== 'Nats-Msg-Id') for (const value of values) h.append(key, value);
+      // A compact reply names its effect by the message id the forward cannot keep: spell it out.
+      const named = kind === 'reply' ? effectOfMessage(msg.headers) : null;
+      if (named !== null && !h.has(header.effect)) {
+        h.set(header.instance, named.instanceId);
+        h.set(header.effect, named.effectId);
+      }
       const subject = kind === 'start' ? names.start(saga, partition) : names.reply(saga, partition);
       await publisher.publish(subject, msg.data, { headers: h, msgID: `forward:${msg.info.stream}:${msg.seq}` });
       acknowledge(msg);
