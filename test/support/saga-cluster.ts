@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jetstream } from '@nats-io/jetstream';
+import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { EventStore, SagaStatus } from '@sagaflow/core';
-import { connectNats, naming, requestStart, type Naming } from '@sagaflow/nats';
+import { connectNats, listDeadLetters, naming, requestStart, type Naming } from '@sagaflow/nats';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import { startEngine, startUpstream, startWorker, type ExampleSaga } from '../../examples/demo/deployment.js';
 import { isRunning, type Child } from '../../examples/demo/processes.js';
@@ -161,10 +161,24 @@ export class SagaCluster<S extends string> {
       const open = (counts.get('running') ?? 0) + (counts.get('compensating') ?? 0) + (counts.get('pending') ?? 0);
       if (total === count && open === 0) return counts;
       if (Date.now() > deadline) {
-        throw new Error(`not settled after ${timeoutMs} ms: ${JSON.stringify(Object.fromEntries(counts))}; engine stderr: ${this.engine?.stderr.join('').slice(-2000) ?? ''}`);
+        throw new Error(`not settled after ${timeoutMs} ms: ${JSON.stringify(Object.fromEntries(counts))}${await this.diagnosis()}`);
       }
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
+  }
+
+  /** What a settle that timed out leaves to read: the dead letters' reasons, and the end of every engine's stderr. */
+  private async diagnosis(): Promise<string> {
+    let letters = '';
+    try {
+      const found = await listDeadLetters(await jetstreamManager(await this.nats()), this.names, { limit: 20 });
+      letters = found.map((letter) => `\n  dead letter ${letter.sequence} (${letter.originSubject}, ${letter.effectId ?? letter.instanceId ?? 'no effect'}): ${letter.reason}`).join('');
+    } catch (error) {
+      letters = `\n  dead letters not read: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    const engines = [...(this.engine === null ? [] : [['engine', this.engine] as const]), ...this.engines.entries()];
+    const stderr = engines.map(([id, child]) => `\n  ${id} stderr: ${child.stderr.join('').slice(-1500)}`).join('');
+    return `${letters}${stderr}`;
   }
 
   /** Waits until at least `count` instances are terminal. */
