@@ -118,6 +118,9 @@ function pct(sorted: readonly number[], p: number): number {
 }
 
 export const median = (xs: readonly number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
+
+/** A process's CPU per saga in one run, ms (NaN without the run or the process). */
+export const cpuMsPerSaga = (run: RunResult | undefined, process: string): number => (run === undefined ? Number.NaN : (1000 * (run.procCpuS[process] ?? Number.NaN)) / run.n);
 const round = (x: number, digits = 1): number => Number(x.toFixed(digits));
 
 export async function runOnce(options: {

@@ -30,7 +30,7 @@ import { connectNats, naming, pingEngine, readClusterView, requestStart } from '
 import { freePort, startNatsServer, type NatsServer } from '../examples/demo/nats-server.js';
 import { repoRoot, spawnNode, spawnTs, stopChild, type Child } from '../examples/demo/processes.js';
 import { compiledWorker, engineCommand, prepareCompiledEngine, type EngineBuild } from './engine-build.js';
-import { median, procStatusMb, runSeries, type LoopCounters, type NatsTraffic, type RunResult, type Series, type StartSaga } from './harness.js';
+import { cpuMsPerSaga, median, procStatusMb, runSeries, type LoopCounters, type NatsTraffic, type RunResult, type Series, type StartSaga, type System } from './harness.js';
 import { reportFailure, tearDown } from './teardown.js';
 import { StageWatch, type StageReport } from './saga-stages.js';
 import { benchOf, listOf, readOptions, refuse, wholeNumber } from './options.js';
@@ -402,6 +402,12 @@ async function deployBaseline(natsUrl: string, pidOfNats: number | null): Promis
   return { label: 'baseline', namespace, pids, stop };
 }
 
+/** A deployment as the driver runs it: its label and processes, how to start a saga, its event-loop counters if it reports them. */
+function systemOf(connection: NatsConnection, deployment: Deployment<object>, startSaga: StartSaga): System {
+  const { loops } = deployment;
+  return { label: deployment.label, pids: deployment.pids, startSaga, ...(loops === undefined ? {} : { loops: () => loops(connection) }) };
+}
+
 /**
  * Runs the selected deployments side by side: both are started first, then their runs alternate
  * (Sagaflow run 1, baseline run 1, Sagaflow run 2, …) at 100 in flight, then at concurrency 1.
@@ -413,15 +419,7 @@ async function measure(
   traffic: (() => Promise<NatsTraffic>) | undefined,
 ): Promise<Map<string, Omit<PhaseResult, 'peakRssMb'>>> {
   const drivers = await Promise.all(deployments.map((deployment) => driver(connection, deployment.namespace)));
-  const systems = deployments.map((deployment, at) => {
-    const { loops } = deployment;
-    return {
-      label: deployment.label,
-      pids: deployment.pids,
-      startSaga: (drivers[at] as { startSaga: StartSaga }).startSaga,
-      ...(loops === undefined ? {} : { loops: () => loops(connection) }),
-    };
-  });
+  const systems = deployments.map((deployment, at) => systemOf(connection, deployment, (drivers[at] as { startSaga: StartSaga }).startSaga));
   const shared = { workloads: settings.workloads, deadlineS: settings.deadlineS, traffic };
   const c100 = await runSeries(systems, { ...shared, n: settings.n, concurrency: settings.concurrency, runs: settings.runs, warmup: settings.warmup });
   const c1 = settings.c1.n > 0 ? await runSeries(systems, { ...shared, n: settings.c1.n, concurrency: 1, runs: settings.c1.runs, warmup: settings.c1.warmup, tag: ' c1' }) : null;
@@ -447,8 +445,7 @@ async function measure(
 async function measureCurve(connection: NatsConnection, deployment: Deployment<object>, traffic: (() => Promise<NatsTraffic>) | undefined): Promise<CurvePoint[]> {
   if (settings.curve.length === 0) return [];
   const { startSaga, close } = await driver(connection, deployment.namespace);
-  const { loops } = deployment;
-  const system = { label: deployment.label, pids: deployment.pids, startSaga, ...(loops === undefined ? {} : { loops: () => loops(connection) }) };
+  const system = systemOf(connection, deployment, startSaga);
   const points: CurvePoint[] = [];
   try {
     for (const level of settings.curve) {
@@ -523,8 +520,6 @@ function seriesRows(label: string, phase: PhaseResult | null, c: 'c100' | 'c1'):
   });
 }
 
-/** The engine's CPU per saga of one run, in ms. */
-const engineMsPerSaga = (run: RunResult): number => (1000 * (run.procCpuS.engine ?? Number.NaN)) / run.n;
 const ms = (x: number): string => (Number.isFinite(x) ? x.toFixed(3) : '?');
 
 /**
@@ -537,8 +532,8 @@ function engineBuildTable(compiled: PhaseResult | null, tsx: PhaseResult | null)
     Object.entries(compiled[c] ?? {}).flatMap(([wl, series]) => {
       const other = tsx[c]?.[wl];
       if (other === undefined) return [];
-      const ours = series.runs.map(engineMsPerSaga);
-      const theirs = other.runs.map(engineMsPerSaga);
+      const ours = series.runs.map((run) => cpuMsPerSaga(run, 'engine'));
+      const theirs = other.runs.map((run) => cpuMsPerSaga(run, 'engine'));
       const ratios = ours.map((x, r) => x / (theirs[r] ?? Number.NaN)).filter(Number.isFinite);
       return [
         `| ${wl} | ${c === 'c100' ? settings.concurrency : 1} | ${ours.map(ms).join(', ')} | ${theirs.map(ms).join(', ')} | ${ms(median(ratios))} ` +
@@ -561,16 +556,15 @@ function engineBuildTable(compiled: PhaseResult | null, tsx: PhaseResult | null)
  */
 function againstTable(now: PhaseResult | null, then: PhaseResult | null, base: PhaseResult | null): string[] {
   if (now === null || then === null) return [];
-  const per = (run: RunResult | undefined, process: string): number => (run === undefined ? Number.NaN : (1000 * (run.procCpuS[process] ?? Number.NaN)) / run.n);
   const rows = (['c100', 'c1'] as const).flatMap((c) =>
     Object.entries(now[c] ?? {}).flatMap(([wl, series]) =>
       series.runs.map((run, r) => {
         const earlier = then[c]?.[wl]?.runs[r];
         const baseline = base?.[c]?.[wl]?.runs[r];
         const cell = (process: string, reference: string): string => {
-          const a = per(earlier, process);
-          const b = per(run, process);
-          const ref = per(baseline, reference);
+          const a = cpuMsPerSaga(earlier, process);
+          const b = cpuMsPerSaga(run, process);
+          const ref = cpuMsPerSaga(baseline, reference);
           return `${ms(a)} → ${ms(b)}${Number.isFinite(ref) ? ` (${(a / ref).toFixed(2)}× → ${(b / ref).toFixed(2)}× ${reference})` : ''}`;
         };
         return `| ${wl} | ${c === 'c100' ? settings.concurrency : 1} | ${r + 1} | ${earlier?.sagasPerS ?? '?'} → ${run.sagasPerS} | ${baseline?.sagasPerS ?? '—'} | ${cell('engine', 'relay')} | ${cell('worker', 'echo')} |`;
@@ -591,7 +585,7 @@ function enginesTable(one: PhaseResult | null, several: PhaseResult | null): str
   const cpuPerSaga = (run: RunResult): string =>
     Object.entries(run.procCpuS)
       .filter(([name]) => name.startsWith('engine'))
-      .map(([name, s]) => `${name} ${((1000 * s) / run.n).toFixed(3)}`)
+      .map(([name]) => `${name} ${ms(cpuMsPerSaga(run, name))}`)
       .join(', ');
   const rows = Object.entries(one.c100).flatMap(([wl, series]) => {
     const other = several.c100[wl];

@@ -3,7 +3,7 @@
  * issue 8 measured by benches of their own), each with its value, a verdict and the peers alongside.
  */
 import { floorOf, type CommitFloor } from './commit-floor.js';
-import { median, type RunResult, type Series } from './harness.js';
+import { cpuMsPerSaga, median, type Series } from './harness.js';
 import type { PeerFigure, PeerFigures } from './peers.js';
 
 /** What a deployment's runs gave, as far as the targets go. */
@@ -48,8 +48,6 @@ export function line(target: string, value: number | null | undefined, unit: str
 
 const workloads = ['W1', 'W2'] as const;
 
-/** A process's CPU per saga in one run, ms. */
-const cpuMsPerSaga = (run: RunResult, process: string): number => (1000 * (run.procCpuS[process] ?? Number.NaN)) / run.n;
 /** The median over the runs of a process's CPU per saga, ms (NaN without runs). */
 const medianCpuMs = (series: Series | undefined, process: string): number => median((series?.runs ?? []).map((run) => cpuMsPerSaga(run, process)).filter(Number.isFinite));
 const fixed = (x: number, digits: number): string => (Number.isFinite(x) ? x.toFixed(digits) : '?');

@@ -11,7 +11,7 @@ import { startTracingFromEnv } from '@sagaflow/cli';
 import { createMetricsRegistry, createWorker, serveMetrics } from '@sagaflow/worker';
 import benchOrder, { chargePayment, createShipment, reserveInventory } from './sagas/bench-order.saga.js';
 import * as steps from './steps.js';
-import { stopRequested } from '../examples/shared/stop-signal.js';
+import { serveUntilStopped } from '../examples/shared/stop-signal.js';
 
 const { values } = parseArgs({ options: { nats: { type: 'string' }, namespace: { type: 'string' }, concurrency: { type: 'string' }, 'metrics-port': { type: 'string' } } });
 const tracing = await startTracingFromEnv('sagaflow-bench-worker');
@@ -43,10 +43,4 @@ worker
   .compensation(chargePayment, ({ order, payment }) => {
     if (payment !== null) steps.refundPayment(order, payment);
   });
-await worker.start();
-process.stdout.write('worker ready\n');
-await stopRequested();
-await worker.stop();
-await connection.drain();
-await metrics?.close();
-await tracing?.shutdown();
+await serveUntilStopped(worker, () => connection.drain(), async () => metrics?.close(), async () => tracing?.shutdown());

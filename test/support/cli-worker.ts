@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { connectNats } from '@sagaflow/nats';
 import { createWorker, StepFailure } from '@sagaflow/worker';
 import cliRepair, { charge, reserve } from '../fixtures/cli-sagas/cli-repair.saga.js';
-import { stopRequested } from '../../examples/shared/stop-signal.js';
+import { serveUntilStopped } from '../../examples/shared/stop-signal.js';
 
 const { values } = parseArgs({ options: { flags: { type: 'string' }, namespace: { type: 'string' }, nats: { type: 'string' } } });
 if (values.flags === undefined) {
@@ -41,8 +41,4 @@ worker.step(charge, async (command, ctx) => {
   }
 });
 
-await worker.start();
-process.stdout.write('worker ready\n');
-await stopRequested();
-await worker.stop();
-await connection.drain();
+await serveUntilStopped(worker, () => connection.drain());

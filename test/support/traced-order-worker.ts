@@ -10,7 +10,7 @@ import { startTracingFromEnv } from '@sagaflow/cli';
 import { connectNats } from '@sagaflow/nats';
 import { createWorker, StepFailure } from '@sagaflow/worker';
 import orderFulfilment, { chargePayment, createShipment, reserveInventory } from '../../sagas/order-fulfilment.saga.js';
-import { stopRequested } from '../../examples/shared/stop-signal.js';
+import { serveUntilStopped } from '../../examples/shared/stop-signal.js';
 
 const { values } = parseArgs({ options: { namespace: { type: 'string' }, nats: { type: 'string' } } });
 const tracing = await startTracingFromEnv('traced-order-worker');
@@ -43,9 +43,4 @@ const worker = createWorker({ connection, saga: orderFulfilment, namespace: valu
       return { trackingNumber: `trk-${command.orderId}` };
     }),
   );
-await worker.start();
-process.stdout.write('worker ready\n');
-await stopRequested();
-await worker.stop();
-await connection.drain();
-await tracing?.shutdown();
+await serveUntilStopped(worker, () => connection.drain(), async () => tracing?.shutdown());

@@ -1,6 +1,6 @@
-import { headers as natsHeaders, type MsgHdrs } from '@nats-io/transport-node';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import type { JetStreamClient, JetStreamManager, JsMsg } from '@nats-io/jetstream';
-import { effectOfMessage, header } from './protocol.js';
+import { header, republishedHeaders } from './protocol.js';
 import type { Naming } from './naming.js';
 
 /** A message given up on, as it was, with why. */
@@ -38,14 +38,7 @@ export interface DeadLetter {
  * a stream message (same origin stream and sequence), so a repeated advisory stores it once.
  */
 export async function putDeadLetter(js: JetStreamClient, names: Naming, letter: DeadLetterInput): Promise<void> {
-  const h = natsHeaders();
-  for (const [key, values] of letter.headers ?? []) if (key !== header.msgId) for (const value of values) h.append(key, value);
-  // A command or reply that named its effect by its message id alone (which the letter does not keep) names it in headers.
-  const named = effectOfMessage(letter.headers);
-  if (named !== null && !h.has(header.effect)) {
-    h.set(header.instance, named.instanceId);
-    h.set(header.effect, named.effectId);
-  }
+  const h = republishedHeaders(letter.headers);
   h.set(header.reason, letter.reason);
   h.set(header.deliveries, String(letter.deliveries));
   h.set(header.originSubject, letter.originSubject);

@@ -1,6 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { jetstream, jetstreamManager, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import { headers as natsHeaders, type MsgHdrs, type NatsConnection } from '@nats-io/transport-node';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { Counter, type Registry } from 'prom-client';
 import {
   partitionOf,
@@ -22,7 +22,7 @@ import { naming, type Naming } from './naming.js';
 import { newLoops, pump, stopLoops, type Loops } from './consumer-loops.js';
 import { askOwner, type OwnerAnswer } from './owner-requests.js';
 import { PartitionIntake } from './partition-intake.js';
-import { commandBody, commandHeaders, decodeStart, effectOfMessage, header, parseJson, readReply, startRequestOf, type CommandHeaderForm } from './protocol.js';
+import { commandBody, commandHeaders, decodeReply, decodeStart, effectOfMessage, header, parseJson, readReply, republishedHeaders, startRequestOf, type CommandHeaderForm } from './protocol.js';
 import { streamPublisher } from './stream-publisher.js';
 import { traceHeadersOf, withTraceHeaders } from './trace-headers.js';
 import { ensureSharedConsumers, ensureStreams, retireWholeNamespaceConsumers, type ConsumerSettings } from './topology.js';
@@ -217,7 +217,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
   /** Every dead letter that names an awaited effect stops its instance, whoever made the letter. */
   const onDeadLetter = async (msg: JsMsg): Promise<void> => {
     try {
-      const target = effectOfMessage(msg.headers) ?? replyTarget(msg.headers, msg.data);
+      const target = effectOfMessage(msg.headers) ?? replyTarget(msg.data);
       const reason = msg.headers?.get(header.reason) || 'dead-lettered';
       if (target !== null) await routeDeadLetter({ ...target, reason });
       msg.ack();
@@ -243,14 +243,7 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
         return;
       }
       const partition = partitionOfInstance(decoded.right);
-      const h = natsHeaders();
-      for (const [key, values] of msg.headers ?? []) if (key !== 'Nats-Msg-Id') for (const value of values) h.append(key, value);
-      // A compact reply names its effect by the message id the forward cannot keep: spell it out.
-      const named = kind === 'reply' ? effectOfMessage(msg.headers) : null;
-      if (named !== null && !h.has(header.effect)) {
-        h.set(header.instance, named.instanceId);
-        h.set(header.effect, named.effectId);
-      }
+      const h = republishedHeaders(msg.headers);
       const subject = kind === 'start' ? names.start(saga, partition) : names.reply(saga, partition);
       await publisher.publish(subject, msg.data, { headers: h, msgID: `forward:${msg.info.stream}:${msg.seq}` });
       acknowledge(msg);
@@ -351,7 +344,7 @@ async function interveneHere(handlers: TransportHandlers, intervention: Interven
 }
 
 /** The effect a dead-lettered reply without identity headers names in its body (an envelope). */
-function replyTarget(h: MsgHdrs | undefined, data: Uint8Array): { instanceId: string; effectId: string } | null {
-  const reply = readReply(h, data);
+function replyTarget(data: Uint8Array): { instanceId: string; effectId: string } | null {
+  const reply = decodeReply(data);
   return E.isRight(reply) ? { instanceId: reply.right.instanceId, effectId: reply.right.effectId } : null;
 }

@@ -50,8 +50,10 @@ export type CommandHeaderForm = 'minimal' | 'compact' | 'full';
 /** The command header forms, for option parsing. */
 export const commandHeaderForms: readonly CommandHeaderForm[] = ['minimal', 'compact', 'full'];
 
+const replyMsgIdPrefix = 'reply:';
+
 /** The message id of the reply to an effect: a second publish of the same attempt's reply is stored once. */
-export const replyMsgId = (effectId: string): string => `reply:${effectId}`;
+export const replyMsgId = (effectId: string): string => `${replyMsgIdPrefix}${effectId}`;
 
 /**
  * The instance and effect a command, reply or dead letter is about: from `Sagaflow-Instance` and
@@ -64,9 +66,25 @@ export function effectOfMessage(h: MsgHdrs | undefined): { readonly instanceId: 
   if (instanceId !== '' && effectId !== '') return { instanceId, effectId };
   if (instanceId !== '' || effectId !== '') return null;
   const msgId = h?.get(header.msgId) ?? '';
-  const id = msgId.startsWith('reply:') ? msgId.slice('reply:'.length) : msgId;
+  const id = msgId.startsWith(replyMsgIdPrefix) ? msgId.slice(replyMsgIdPrefix.length) : msgId;
   const instance = instanceOfEffectId(id);
   return instance === null ? null : { instanceId: instance, effectId: id };
+}
+
+/**
+ * The headers a message keeps when it is published again under a message id of its own (a dead letter,
+ * a forward to its partition): all but `Nats-Msg-Id`, with the effect the message id named (of a
+ * command or reply in a compact form) spelled out as `Sagaflow-Instance` and `Sagaflow-Effect`.
+ */
+export function republishedHeaders(h: MsgHdrs | undefined): MsgHdrs {
+  const kept = natsHeaders();
+  for (const [key, values] of h ?? []) if (key !== header.msgId) for (const value of values) kept.append(key, value);
+  const named = effectOfMessage(h);
+  if (named !== null && !kept.has(header.effect)) {
+    kept.set(header.instance, named.instanceId);
+    kept.set(header.effect, named.effectId);
+  }
+  return kept;
 }
 
 /** The headers of a command message (`Nats-Msg-Id`, the effect id, is the publisher's). */
@@ -110,12 +128,13 @@ export interface CommandConsumer {
  */
 export function readCommandEnvelope(h: MsgHdrs | undefined, consumer: CommandConsumer): E.Either<string, CommandEnvelope> {
   if ((h?.get(header.kind) ?? '') !== '') return readFullEnvelope(h);
-  const named = (h?.get(header.instance) ?? '') === '' && (h?.get(header.effect) ?? '') === '' ? effectOfMessage(h) : null;
-  const instanceId = named?.instanceId ?? h?.get(header.instance) ?? '';
-  const id = named?.effectId ?? h?.get(header.effect) ?? '';
-  const missing = [...(instanceId === '' ? [header.instance] : []), ...(id === '' ? [header.effect] : [])];
-  if (missing.length === 2) return E.left(`missing header(s) ${missing.join(', ')}, and no ${header.msgId} of the form <instance>/<step>/<action|compensation>/<attempt>`);
-  if (missing.length > 0) return E.left(`missing header(s) ${missing.join(', ')}`);
+  const named = effectOfMessage(h);
+  if (named === null) {
+    const missing = [header.instance, header.effect].filter((name) => (h?.get(name) ?? '') === '');
+    const noId = missing.length === 2 ? `, and no ${header.msgId} of the form <instance>/<step>/<action|compensation>/<attempt>` : '';
+    return E.left(`missing header(s) ${missing.join(', ')}${noId}`);
+  }
+  const { instanceId, effectId: id } = named;
   const parsed = effectIdParts(id, instanceId);
   if (parsed === null) return E.left(`header ${header.effect} is "${id}", expected ${instanceId}/<step>/<action|compensation>/<attempt>`);
   const { step, kind, attempt } = parsed;
