@@ -12,8 +12,8 @@
  * concurrency 1: at 100 in flight, receiving every message would load the machine it measures.
  */
 import * as E from 'fp-ts/lib/Either.js';
-import { connectNats, header, parseJson } from '@sagaflow/nats';
-import type { Msg, NatsConnection, Subscription } from '@nats-io/transport-node';
+import { connectNats, effectOfMessage, parseJson } from '@sagaflow/nats';
+import type { Msg, MsgHdrs, NatsConnection, Subscription } from '@nats-io/transport-node';
 import { median } from './harness.js';
 
 /** What a sighting was: a start request, command or reply (published or delivered), or the saga's end. */
@@ -125,9 +125,10 @@ const terminal = new Set(['completed', 'compensated', 'cancelled', 'stuck']);
 /**
  * What a message on the bench's NATS server was, for the stage split, and whose saga it concerns;
  * `null` for everything else (acknowledgements, API calls, status changes that do not end a saga).
- * Sagaflow's commands and replies name their instance in a header, the baseline's in their JSON body.
+ * Sagaflow's commands and replies name their instance in their headers (their message id, the effect id
+ * or `reply:<effect id>`; `Sagaflow-Instance` in the older forms), the baseline's in their JSON body.
  */
-export function sightingOf(subject: string, replyTo: string | undefined, instanceHeader: string | undefined, data: Uint8Array): { kind: SightingKind; instanceId: string } | null {
+export function sightingOf(subject: string, replyTo: string | undefined, headers: MsgHdrs | undefined, data: Uint8Array): { kind: SightingKind; instanceId: string } | null {
   const tokens = subject.split('.');
   const kind = tokens[1];
   const delivered = replyTo?.startsWith('$JS.ACK.') === true;
@@ -137,7 +138,7 @@ export function sightingOf(subject: string, replyTo: string | undefined, instanc
   else if (kind === 'reply') sighting = delivered ? 'reply.deliv' : 'reply.pub';
   else if (kind === 'evt' && !delivered && terminal.has(tokens.at(-1) ?? '')) sighting = 'end.pub';
   else return null;
-  const instanceId = instanceHeader ?? instanceIdIn(data);
+  const instanceId = (kind === 'cmd' || kind === 'reply' ? effectOfMessage(headers)?.instanceId : undefined) ?? instanceIdIn(data);
   return instanceId === undefined ? null : { kind: sighting, instanceId };
 }
 
@@ -176,7 +177,7 @@ export class StageWatch {
 
   private see(msg: Msg): void {
     const at = performance.now();
-    const seen = sightingOf(msg.subject, msg.reply, msg.headers?.get(header.instance) || undefined, msg.data);
+    const seen = sightingOf(msg.subject, msg.reply, msg.headers, msg.data);
     if (seen === null) return;
     let list = this.sightings.get(seen.instanceId);
     if (list === undefined) this.sightings.set(seen.instanceId, (list = []));

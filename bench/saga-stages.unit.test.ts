@@ -1,8 +1,15 @@
+import { headers } from '@nats-io/transport-node';
 import { describe, expect, it } from 'vitest';
 import { sightingOf, stageReport, stagesOf, type Sighting, type SightingKind } from './saga-stages.js';
 
 const encoder = new TextEncoder();
 const json = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));
+/** Headers of the given names and values. */
+const hdrs = (entries: Record<string, string>) => {
+  const h = headers();
+  for (const [name, value] of Object.entries(entries)) h.set(name, value);
+  return h;
+};
 const seen = (...steps: [SightingKind, number][]): Sighting[] => steps.map(([kind, at]) => ({ kind, at }));
 
 /** A W1-shaped saga at concurrency 1: start, three commands and replies, the end. */
@@ -52,8 +59,20 @@ describe('sightingOf', () => {
   it('tells publications from deliveries by the acknowledgement subject', () => {
     expect(sightingOf(`${ns}.start.bench-order`, '_INBOX.abc.1', undefined, json({ instanceId: 'o-1' }))).toEqual({ kind: 'start.pub', instanceId: 'o-1' });
     expect(sightingOf(`${ns}.start.bench-order`, '$JS.ACK.S.C.1.2.3.4.0', undefined, json({ instanceId: 'o-1' }))).toEqual({ kind: 'start.deliv', instanceId: 'o-1' });
-    expect(sightingOf(`${ns}.cmd.bench-order.reserveInventory`, '$JS.ACK.x', 'o-2', json({ id: 'o-2' }))).toEqual({ kind: 'cmd.deliv', instanceId: 'o-2' });
+    expect(sightingOf(`${ns}.cmd.bench-order.reserveInventory`, '$JS.ACK.x', hdrs({ 'Sagaflow-Instance': 'o-2', 'Sagaflow-Effect': 'o-2/reserveInventory/action/1' }), json({ id: 'o-2' }))).toEqual({
+      kind: 'cmd.deliv',
+      instanceId: 'o-2',
+    });
     expect(sightingOf(`${ns}.reply.bench-order`, undefined, undefined, json({ instanceId: 'o-3' }))).toEqual({ kind: 'reply.pub', instanceId: 'o-3' });
+  });
+
+  it("reads Sagaflow's instance from the message id of minimal commands and compact replies", () => {
+    const command = hdrs({ 'Nats-Msg-Id': 'o-4/reserveInventory/action/1' });
+    expect(sightingOf(`${ns}.cmd.bench-order.reserveInventory`, undefined, command, json({ id: 'o-4' }))).toEqual({ kind: 'cmd.pub', instanceId: 'o-4' });
+    expect(sightingOf(`${ns}.cmd.bench-order.reserveInventory`, '$JS.ACK.x', command, json({ id: 'o-4' }))).toEqual({ kind: 'cmd.deliv', instanceId: 'o-4' });
+    const reply = hdrs({ 'Nats-Msg-Id': 'reply:o-4/reserveInventory/action/1' });
+    expect(sightingOf(`${ns}.reply.bench-order`, undefined, reply, json({ ok: true, reply: {} }))).toEqual({ kind: 'reply.pub', instanceId: 'o-4' });
+    expect(sightingOf(`${ns}.reply.bench-order`, '$JS.ACK.y', reply, json({ ok: true, reply: {} }))).toEqual({ kind: 'reply.deliv', instanceId: 'o-4' });
   });
 
   it('counts only the status changes that end a saga', () => {
