@@ -88,25 +88,23 @@ const tracer = trace.getTracer('@sagaflow/worker');
 async function tracedOutcome(msg: JsMsg, effect: EffectIdentity, scope: CommandScope, working: () => void): Promise<ReplyOutcome | typeof handBack> {
   const carried = traceHeadersOf(msg.headers);
   const parent = carried === undefined ? ROOT_CONTEXT : propagation.extract(ROOT_CONTEXT, carried);
-  const span = tracer.startSpan(
-    `handle ${scope.operation.name}`,
-    {
-      kind: SpanKind.CONSUMER,
-      attributes: {
-        'sagaflow.saga': effect.saga,
-        'sagaflow.instance_id': effect.instanceId,
-        'sagaflow.step': effect.step,
-        'sagaflow.kind': effect.kind,
-        'sagaflow.operation': effect.operation,
-        'sagaflow.attempt': effect.attempt,
-        'sagaflow.effect_id': effect.id,
-        'messaging.system': 'nats',
-        'messaging.destination.name': msg.subject,
-        'messaging.message.delivery_count': msg.info.deliveryCount,
-      },
-    },
-    parent,
-  );
+  const span = tracer.startSpan(`handle ${scope.operation.name}`, { kind: SpanKind.CONSUMER }, parent);
+  // Only a span an SDK records gets its attributes: without one (most deployments) the delivery count
+  // alone, read from the message's ack subject, was ~3% of the worker's CPU.
+  if (span.isRecording()) {
+    span.setAttributes({
+      'sagaflow.saga': effect.saga,
+      'sagaflow.instance_id': effect.instanceId,
+      'sagaflow.step': effect.step,
+      'sagaflow.kind': effect.kind,
+      'sagaflow.operation': effect.operation,
+      'sagaflow.attempt': effect.attempt,
+      'sagaflow.effect_id': effect.id,
+      'messaging.system': 'nats',
+      'messaging.destination.name': msg.subject,
+      'messaging.message.delivery_count': msg.info.deliveryCount,
+    });
+  }
   try {
     const outcome = await context.with(trace.setSpan(parent, span), () => outcomeOf(msg.data, effect, scope, working));
     if (outcome === handBack) span.setAttribute('sagaflow.handed_back', true);
