@@ -63,6 +63,7 @@ npm run bench [-- OPTIONS]    the standard saga workload through Sagaflow and th
                              (N = the larger of --n and twice the level), with the engine's peak RSS; none: no curve
   --against DIR              also run Sagaflow (engine and bench worker, compiled) from the checkout at DIR
                              (an earlier commit, its npm ci done), alternating with this one: before/after
+  --heap-growth PERCENT      run this checkout's engine with sagaflow run --heap-growth PERCENT (1 to 1000)
   --cpu-prof DIR             CPU profiles of the engine and the worker, written to DIR
   --peers FILE,...           results of ../shared/peers run alongside, for the "vs best peer" column
   --quick                    smoke run: N=300, warm-up 50, 1 run, concurrency-1 N=50, no curve
@@ -128,6 +129,7 @@ const { values } = readOptions(bench, usage, () =>
       telemetry: { type: 'string' },
       curve: { type: 'string' },
       against: { type: 'string' },
+      'heap-growth': { type: 'string' },
     },
   }),
 );
@@ -173,12 +175,14 @@ const settings = {
   cpuProfDir: values['cpu-prof'] ?? null,
   stages: values.stages === true,
   against: values.against ?? null,
+  heapGrowth: values['heap-growth'] === undefined ? null : wholeNumber(bench, 'heap-growth', values['heap-growth'], 1),
   curve: curveLevels(values.curve ?? (quick ? 'none' : '10,100,1000,5000')),
   quick,
 };
 if (settings.telemetry !== null && (settings.engines > 1 || values.only !== 'sagaflow,baseline')) {
   refuse(bench, '--telemetry compares the compiled engine with itself, once per variant: it takes neither --only nor --engines');
 }
+if (settings.heapGrowth !== null && settings.heapGrowth > 1000) refuse(bench, `--heap-growth takes a percentage from 1 to 1000, not ${settings.heapGrowth}`);
 if (settings.engines > 8) refuse(bench, `--engines takes a whole number from 1 to 8, not ${settings.engines}`);
 if (settings.engines > 1 && !settings.phases.includes('sagaflow')) refuse(bench, '--engines compares Sagaflow with several engines against one: keep sagaflow in --only');
 if (settings.against !== null && !existsSync(join(settings.against, 'packages', 'cli', 'bin', 'sagaflow.js'))) {
@@ -319,6 +323,8 @@ async function deploySagaflow(
   const processes: Child[] = [];
   for (let n = 1; n <= engines; n++) {
     const id = ['--engine-id', `${label}-${n}`, ...(settings.partitions === null ? [] : ['--partitions', String(settings.partitions)])];
+    // Only this checkout's engine: an earlier one (--against) may not know the option.
+    if (settings.heapGrowth !== null && against === null) id.push('--heap-growth', String(settings.heapGrowth));
     processes.push(await started(spawnNode([...prof, ...preload, ...command.node, 'run', '--sagas', command.sagas, '--store', store, '--nats', natsUrl, '--namespace', namespace, ...id, ...metricsArgs], env), /engine ready/u));
   }
   if (engines > 1) await balanced(connection, namespace, engines);

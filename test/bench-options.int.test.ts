@@ -24,6 +24,8 @@ describe('npm run bench: bad options, and a missing nats-server, are refused wit
     [['--engines', '9'], 'bench: --engines takes a whole number from 1 to 8, not 9'],
     [['--curve', '10,abc'], 'bench: --curve takes a whole number of at least 1, not "abc"'],
     [['--curve', '100,30000'], 'bench: --curve takes in-flight levels up to 20000, not 30000'],
+    [['--heap-growth', '0'], 'bench: --heap-growth takes a whole number of at least 1, not "0"'],
+    [['--heap-growth', '2000'], 'bench: --heap-growth takes a percentage from 1 to 1000, not 2000'],
     [['--against', '/nonexistent'], 'bench: --against /nonexistent: not a Sagaflow checkout (no packages/cli/bin/sagaflow.js); clone the commit there and run npm ci in it'],
     [['--engines', '2', '--only', 'baseline'], 'bench: --engines compares Sagaflow with several engines against one: keep sagaflow in --only'],
     [['--telemetry', 'off,traces'], 'bench: --telemetry takes a comma-separated list of off, metrics, traces-noop, traces-otlp; got "off,traces"'],

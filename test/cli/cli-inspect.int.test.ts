@@ -483,7 +483,7 @@ describe('errors: one line, the right exit code', () => {
       expect(help.stdout).toContain('Examples:');
       expect(help.stdout).toContain('Exit codes: 0 ok, 1 refused or failed, 2 usage error.');
     });
-    const [top, bare, unknown, noReason, noStep, dlqBad, dlqSeq, headerForm] = await Promise.all([
+    const [top, bare, unknown, noReason, noStep, dlqBad, dlqSeq, headerForm, heapGrowth] = await Promise.all([
       sagaflow(['--help']),
       sagaflow([]),
       sagaflow(['frobnicate']),
@@ -492,6 +492,7 @@ describe('errors: one line, the right exit code', () => {
       sagaflow(['dlq', 'purge']),
       sagaflow(['dlq', 'show', 'abc']),
       sagaflow(['run', '--command-headers', 'short']),
+      sagaflow(['run', '--heap-growth', '0']),
     ]);
     expect(top.code).toBe(0);
     for (const name of names) expect(top.stdout).toMatch(new RegExp(`^ {2}${name} +\\S`, 'mu'));
@@ -505,5 +506,7 @@ describe('errors: one line, the right exit code', () => {
     expect(dlqSeq.code).toBe(2);
     expect(headerForm.code).toBe(2);
     expect(stderrLines(headerForm)).toEqual([expect.stringMatching(/^sagaflow: Unknown --command-headers "short": use minimal, compact, full/u)]);
+    expect(heapGrowth.code).toBe(2);
+    expect(stderrLines(heapGrowth)).toEqual([expect.stringMatching(/^sagaflow: --heap-growth must be a whole number from 1 to 1000, not "0"/u)]);
   });
 });

@@ -1,4 +1,4 @@
-import { ConsoleConfigError, readUsersFile, type Operator } from '@sagaflow/console';
+import type { Operator } from '@sagaflow/console';
 import { UsageError } from './cli-error.js';
 import { portOption, type OptionValues } from './options.js';
 
@@ -19,9 +19,10 @@ export const consolePort = 8233;
 /**
  * Reads the console's options (`--host`, `--port`, `--token`, `--users`, `--read-only`; under `prefix` for
  * `run --ui`: `--ui-host`, …). The token may come from `SAGAFLOW_CONSOLE_TOKEN` instead, so it stays out
- * of the process list.
+ * of the process list. The console's package is loaded only to read a users file, so an engine without
+ * `--ui` does not carry its web server.
  */
-export function consoleSettings(values: OptionValues, env: NodeJS.ProcessEnv, prefix = ''): ConsoleSettings {
+export async function consoleSettings(values: OptionValues, env: NodeJS.ProcessEnv, prefix = ''): Promise<ConsoleSettings> {
   const text = (name: string): string | undefined => {
     const value = values[`${prefix}${name}`];
     return typeof value === 'string' ? value : undefined;
@@ -32,11 +33,14 @@ export function consoleSettings(values: OptionValues, env: NodeJS.ProcessEnv, pr
   const usersFile = text('users');
   if (token !== undefined && usersFile !== undefined) throw new UsageError(`Give --${prefix}token or --${prefix}users, not both`);
   let users: Operator[] | undefined;
-  try {
-    users = usersFile === undefined ? undefined : readUsersFile(usersFile);
-  } catch (error) {
-    if (error instanceof ConsoleConfigError) throw new UsageError(error.message);
-    throw error;
+  if (usersFile !== undefined) {
+    const { ConsoleConfigError, readUsersFile } = await import('@sagaflow/console');
+    try {
+      users = readUsersFile(usersFile);
+    } catch (error) {
+      if (error instanceof ConsoleConfigError) throw new UsageError(error.message);
+      throw error;
+    }
   }
   const traceUrl = text('trace-url') ?? (env.SAGAFLOW_TRACE_URL || undefined);
   return { host: text('host') ?? '127.0.0.1', port, token, users, readOnly: values[`${prefix}read-only`] === true, ...(traceUrl === undefined ? {} : { traceUrl }) };

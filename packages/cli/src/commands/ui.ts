@@ -48,7 +48,7 @@ Examples:
     });
     if (printedHelp(global, this)) return 0;
     noPositionals(positionals);
-    const settings = consoleSettings(values, global.env);
+    const settings = await consoleSettings(values, global.env);
     // The saga files draw the diagrams and the Sagas page; without them (the default directory missing) the console still runs.
     let registry: SagaRegistry | null = null;
     if (typeof values.sagas === 'string' || existsSync(global.sagas)) registry = await loadSagas(global.sagas);
