@@ -153,6 +153,23 @@ describe('SQLite event store file', () => {
     expect(await store.readAll(-1, 10_000)).toHaveLength(total);
   });
 
+  it('lets several processes create the same new store at once: none takes it for another application', async () => {
+    const prefix = join(dir, 'created-at-once', 'events');
+    const files = 30;
+    const startAt = Date.now() + 2500;
+    const runs = await Promise.all(Array.from({ length: 6 }, () => runNode([opener, prefix, String(files), String(startAt), '100'])));
+    expect(runs).toEqual(Array.from({ length: 6 }, () => String(files)));
+    for (let n = 0; n < files; n += 1) {
+      const db = new Database(`${prefix}-${n}.sqlite`, { readonly: true });
+      try {
+        expect(db.pragma('application_id', { simple: true })).toBe(sagaflowApplicationId);
+        expect(db.pragma('user_version', { simple: true })).toBe(schemaVersion);
+      } finally {
+        db.close();
+      }
+    }
+  }, 60_000);
+
   describe('with 100,000 instances', () => {
     const count = 100_000;
     const sagas = ['order-fulfilment', 'refund', 'shipment', 'invoice'];
@@ -212,21 +229,25 @@ describe('SQLite event store file', () => {
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 const racer = join(dirname(fileURLToPath(import.meta.url)), 'support', 'sqlite-append-racer.ts');
+const opener = join(dirname(fileURLToPath(import.meta.url)), 'support', 'sqlite-store-opener.ts');
 
 /** Runs the racer script in its own Node process and returns its report. */
 function runRacer(path: string, name: string, instances: readonly string[], rounds: number, startAt: number): Promise<RacerReport> {
+  return runNode([racer, path, name, instances.join(','), String(rounds), String(startAt)]).then((stdout) => JSON.parse(stdout) as RacerReport);
+}
+
+/** Runs a support script through tsx; resolves with its output, rejects with its error output if it fails. */
+function runNode(args: readonly string[]): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', racer, path, name, instances.join(','), String(rounds), String(startAt)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`racer ${name} exited with ${code}: ${stderr}`));
-      else resolve(JSON.parse(stdout) as RacerReport);
+      if (code !== 0) reject(new Error(`${args[0] ?? 'node'} ${args[1] ?? ''} exited with ${code}: ${stderr}`));
+      else resolve(stdout);
     });
   });
 }

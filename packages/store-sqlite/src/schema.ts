@@ -48,9 +48,15 @@ const stampOf = (db: Database.Database): Stamp => ({
  * @throws EventStoreUnavailableError naming `path` if the file belongs to something else or has a newer schema.
  */
 export function prepareSchema(db: Database.Database, path: string): void {
-  const current = stampOf(db);
-  if (current.applicationId === sagaflowApplicationId && current.version === schemaVersion) return;
-  check(db, path, current);
+  // The stamp and, for an unstamped file, its objects are read in one read transaction (one snapshot):
+  // read apart, another process creating the schema between the two reads made its tables look like
+  // another application's.
+  const current = db.transaction(() => {
+    const stamp = stampOf(db);
+    if (!isCurrent(stamp)) check(db, path, stamp);
+    return stamp;
+  })();
+  if (isCurrent(current)) return;
   db.transaction(() => {
     const stamp = stampOf(db);
     check(db, path, stamp);
@@ -59,6 +65,8 @@ export function prepareSchema(db: Database.Database, path: string): void {
     db.pragma(`user_version = ${schemaVersion}`);
   }).immediate();
 }
+
+const isCurrent = (stamp: Stamp): boolean => stamp.applicationId === sagaflowApplicationId && stamp.version === schemaVersion;
 
 function check(db: Database.Database, path: string, stamp: Stamp): void {
   if (stamp.applicationId === 0 && stamp.version === 0) {
