@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventStoreUnavailableError, noStream, type EventStore, type InstanceFilter, type SagaStatus } from '@sagaflow/core';
@@ -10,6 +8,7 @@ import { openSqliteEventStore, sagaflowApplicationId, schemaVersion, listingQuer
 
 import { appendOf, eventStoreContract, started, summaryAt, t0 } from './event-store.contract.js';
 import type { RacerReport } from './support/sqlite-append-racer.js';
+import { openAtOnce, runNode, supportScript } from './support/run-node.js';
 
 /** A fresh temporary directory, and the stores opened in it, closed and removed by `remove`. */
 async function scratch(): Promise<{ dir: string; open: (path: string) => EventStore; remove: () => Promise<void> }> {
@@ -154,19 +153,10 @@ describe('SQLite event store file', () => {
   });
 
   it('lets several processes create the same new store at once: none takes it for another application', async () => {
-    const prefix = join(dir, 'created-at-once', 'events');
-    const files = 30;
-    const startAt = Date.now() + 2500;
-    const runs = await Promise.all(Array.from({ length: 6 }, () => runNode([opener, prefix, String(files), String(startAt), '100'])));
-    expect(runs).toEqual(Array.from({ length: 6 }, () => String(files)));
-    for (let n = 0; n < files; n += 1) {
-      const db = new Database(`${prefix}-${n}.sqlite`, { readonly: true });
-      try {
-        expect(db.pragma('application_id', { simple: true })).toBe(sagaflowApplicationId);
-        expect(db.pragma('user_version', { simple: true })).toBe(schemaVersion);
-      } finally {
-        db.close();
-      }
+    for (const path of await openAtOnce('store', join(dir, 'created-at-once', 'events'))) {
+      const db = new Database(path, { readonly: true });
+      expect([db.pragma('application_id', { simple: true }), db.pragma('user_version', { simple: true })]).toEqual([sagaflowApplicationId, schemaVersion]);
+      db.close();
     }
   }, 60_000);
 
@@ -228,26 +218,10 @@ describe('SQLite event store file', () => {
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-const racer = join(dirname(fileURLToPath(import.meta.url)), 'support', 'sqlite-append-racer.ts');
-const opener = join(dirname(fileURLToPath(import.meta.url)), 'support', 'sqlite-store-opener.ts');
+const racer = supportScript('sqlite-append-racer.ts');
 
 /** Runs the racer script in its own Node process and returns its report. */
 function runRacer(path: string, name: string, instances: readonly string[], rounds: number, startAt: number): Promise<RacerReport> {
   return runNode([racer, path, name, instances.join(','), String(rounds), String(startAt)]).then((stdout) => JSON.parse(stdout) as RacerReport);
 }
 
-/** Runs a support script through tsx; resolves with its output, rejects with its error output if it fails. */
-function runNode(args: readonly string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`${args[0] ?? 'node'} ${args[1] ?? ''} exited with ${code}: ${stderr}`));
-      else resolve(stdout);
-    });
-  });
-}

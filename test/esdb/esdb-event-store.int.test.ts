@@ -7,8 +7,9 @@ import { BACKWARDS, END, EventStoreDBClient, FORWARDS, jsonEvent, NO_STREAM, STA
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventStoreUnavailableError, noStream, WrongExpectedRevisionError, type EventStore } from '@sagaflow/core';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
-import { instanceIdOf, maskConnectionString, openEventStoreDbStore, type EventStoreDbStoreOptions } from '@sagaflow/store-eventstoredb';
+import { instanceIdOf, listingApplicationId, maskConnectionString, openEventStoreDbStore, type EventStoreDbStoreOptions } from '@sagaflow/store-eventstoredb';
 import { appendOf, dispatched, started, succeeded, summaryAt } from '../contract/event-store.contract.js';
+import { openAtOnce } from '../contract/support/run-node.js';
 import { startEsdbTestServer, type EsdbTestServer } from './esdb-test-server.js';
 
 /** Polls `probe` until it returns something defined, for up to `ms`. */
@@ -152,6 +153,15 @@ describe('EventStoreDB store', () => {
   });
 
   describe('the instance listing', () => {
+    it('is created once when several processes open the same new listing file at once', async () => {
+      for (const path of await openAtOnce('listing', join(dir, 'created-at-once', 'listing'))) {
+        const db = new Database(path, { readonly: true });
+        expect(db.pragma('application_id', { simple: true })).toBe(listingApplicationId);
+        expect(db.prepare('SELECT category FROM projection').pluck().all()).toEqual(['saga']);
+        db.close();
+      }
+    }, 60_000);
+
     it('survives a restart and catches up on what other stores appended while it was down', async () => {
       const listingPath = join(dir, 'listing.sqlite');
       const first = await open({ listingPath });

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { EventStoreUnavailableError, isSagaStatus, type InstanceFilter, type InstanceSummary } from '@sagaflow/core';
-import { instancesTable, listingQuery, sagaflowApplicationId as sqliteStoreApplicationId } from '@sagaflow/store-sqlite';
+import { instancesTable, listingQuery, sagaflowApplicationId as sqliteStoreApplicationId, switchToWal } from '@sagaflow/store-sqlite';
 
 /** Marks a SQLite file as the instance listing of an EventStoreDB-backed store (`PRAGMA application_id`): "SAGL". */
 export const listingApplicationId = 0x5341474c;
@@ -78,7 +78,7 @@ export class InstanceListing {
     try {
       if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
       db = new Database(path, { timeout: busyTimeoutMs });
-      db.pragma('journal_mode = WAL');
+      switchToWal(db, busyTimeoutMs);
       db.pragma('synchronous = NORMAL');
       prepare(db, path, category);
       return new InstanceListing(db, path);
@@ -187,37 +187,39 @@ const rowOf = (summary: InstanceSummary): InstanceSummary => ({
   updatedAt: summary.updatedAt,
 });
 
-/** Checks the file's stamp, creating the schema on an empty file. */
+/**
+ * Checks the file's stamp, creating the schema on an empty file, all under the write lock: a listing that
+ * another process creates at the same moment is then seen whole (or not at all), never as tables of an
+ * unknown application.
+ */
 function prepare(db: Database.Database, path: string, category: string): void {
-  const applicationId = db.pragma('application_id', { simple: true }) as number;
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (applicationId === 0 && version === 0) {
-    const objects = db.prepare<[], number>('SELECT count(*) FROM sqlite_schema').pluck().get() ?? 0;
-    if (objects > 0) throw new EventStoreUnavailableError(path, `not a Sagaflow instance listing: the file holds ${objects} tables or indexes of another application`);
-    db.transaction(() => {
+  db.transaction(() => {
+    const applicationId = db.pragma('application_id', { simple: true }) as number;
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (applicationId === 0 && version === 0) {
+      const objects = db.prepare<[], number>('SELECT count(*) FROM sqlite_schema').pluck().get() ?? 0;
+      if (objects > 0) throw new EventStoreUnavailableError(path, `not a Sagaflow instance listing: the file holds ${objects} tables or indexes of another application`);
       db.exec(schema);
       db.prepare('INSERT INTO projection (id, category) VALUES (1, ?)').run(category);
       db.pragma(`application_id = ${listingApplicationId}`);
       db.pragma(`user_version = ${listingSchemaVersion}`);
-    }).immediate();
-    return;
-  }
-  if (applicationId === sqliteStoreApplicationId) {
-    throw new EventStoreUnavailableError(path, 'this is a Sagaflow SQLite event store, not the instance listing of an EventStoreDB store: give the listing a file of its own');
-  }
-  if (applicationId !== listingApplicationId) {
-    throw new EventStoreUnavailableError(path, `not a Sagaflow instance listing: its application id is 0x${applicationId.toString(16)}`);
-  }
-  if (version > listingSchemaVersion) {
-    throw new EventStoreUnavailableError(path, `its listing schema version ${version} is newer than this Sagaflow understands (${listingSchemaVersion})`);
-  }
-  const kept = db.prepare<[], string>('SELECT category FROM projection WHERE id = 1').pluck().get();
-  if (kept !== category) {
-    db.transaction(() => {
+      return;
+    }
+    if (applicationId === sqliteStoreApplicationId) {
+      throw new EventStoreUnavailableError(path, 'this is a Sagaflow SQLite event store, not the instance listing of an EventStoreDB store: give the listing a file of its own');
+    }
+    if (applicationId !== listingApplicationId) {
+      throw new EventStoreUnavailableError(path, `not a Sagaflow instance listing: its application id is 0x${applicationId.toString(16)}`);
+    }
+    if (version > listingSchemaVersion) {
+      throw new EventStoreUnavailableError(path, `its listing schema version ${version} is newer than this Sagaflow understands (${listingSchemaVersion})`);
+    }
+    const kept = db.prepare<[], string>('SELECT category FROM projection WHERE id = 1').pluck().get();
+    if (kept !== category) {
       db.exec('DELETE FROM instances');
       db.prepare('UPDATE projection SET category = ?, commit_position = NULL, prepare_position = NULL WHERE id = 1').run(category);
-    }).immediate();
-  }
+    }
+  }).immediate();
 }
 
 /** A listing row carried in event metadata, if it has the shape of one. */

@@ -23,7 +23,7 @@ export function openDatabase(path: string, busyTimeoutMs: number): Database.Data
     step = 'opening it';
     db = new Database(path, { timeout: busyTimeoutMs });
     step = 'switching it to a WAL journal';
-    const mode = retryWhileBusy(db, () => db?.pragma('journal_mode = WAL', { simple: true }) as string, busyTimeoutMs);
+    const mode = switchToWal(db, busyTimeoutMs);
     if (mode !== 'wal' && !inMemory(path)) throw new EventStoreUnavailableError(path, `cannot switch the journal to WAL (it stays "${mode}")`);
     step = 'setting synchronous = FULL';
     db.pragma('synchronous = FULL');
@@ -34,6 +34,16 @@ export function openDatabase(path: string, busyTimeoutMs: number): Database.Data
     db?.close();
     throw unavailable(path, error, step);
   }
+}
+
+/**
+ * Switches an open SQLite file to a WAL journal and returns the journal mode it has then (`wal`, or
+ * `memory` for an in-memory database). Another process opening the same new file at the same moment
+ * makes the switch fail at once with SQLITE_BUSY (SQLite calls no busy handler for it): it is retried
+ * for up to `busyTimeoutMs`.
+ */
+export function switchToWal(db: Database.Database, busyTimeoutMs: number): string {
+  return retryWhileBusy(db, () => db.pragma('journal_mode = WAL', { simple: true }) as string, busyTimeoutMs);
 }
 
 /**

@@ -6,3 +6,4 @@ export { openSqliteEventStore, type SqliteEventStoreOptions } from './sqlite-eve
 export { schemaVersion, sagaflowApplicationId } from './schema.js';
 export { instancesTable, listingQuery, type ListingParams, type ListingQuery } from './instance-listing.js';
 export { openThreadedSqliteEventStore } from './threaded-event-store.js';
+export { switchToWal } from './connection.js';

@@ -1,16 +1,19 @@
 /**
- * A process opening new SQLite event store files at agreed moments, for the test of several processes
- * creating the same store at once. Usage:
- * `node --import tsx sqlite-store-opener.ts <path prefix> <files> <startAtEpochMs> <intervalMs>`.
+ * A process opening new SQLite files at agreed moments, for the tests of several processes creating the
+ * same file at once. Usage:
+ * `node --import tsx sqlite-store-opener.ts <store|listing> <path prefix> <files> <startAtEpochMs> <intervalMs>`.
  * File `n` (`<prefix>-<n>.sqlite`) is opened, and so created, at `startAt + n × interval`, by every
- * process running this at the same time. Prints the number of files opened; any failure exits non-zero.
+ * process running this at the same time: as a SQLite event store (`store`) or as the instance listing of
+ * an EventStoreDB store (`listing`). Prints the number of files opened; any failure exits non-zero.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
+import { InstanceListing } from '../../../packages/store-eventstoredb/src/instance-listing.js';
 
-const [prefix, files, startAt, intervalMs] = process.argv.slice(2).map((arg, index) => (index === 0 ? arg : Number(arg)));
-if (typeof prefix !== 'string' || typeof files !== 'number' || typeof startAt !== 'number' || typeof intervalMs !== 'number') {
-  throw new Error('usage: sqlite-store-opener <path prefix> <files> <startAtEpochMs> <intervalMs>');
+const [kind, prefix, ...numbers] = process.argv.slice(2);
+const [files, startAt, intervalMs] = numbers.map(Number);
+if ((kind !== 'store' && kind !== 'listing') || prefix === undefined || files === undefined || startAt === undefined || intervalMs === undefined) {
+  throw new Error('usage: sqlite-store-opener <store|listing> <path prefix> <files> <startAtEpochMs> <intervalMs>');
 }
 for (let n = 0; n < files; n += 1) {
   const at = startAt + n * intervalMs;
@@ -19,7 +22,8 @@ for (let n = 0; n < files; n += 1) {
   while (Date.now() < at) {
     // busy wait
   }
-  const store = openSqliteEventStore(`${prefix}-${n}.sqlite`);
-  await store.close();
+  const path = `${prefix}-${n}.sqlite`;
+  if (kind === 'store') await openSqliteEventStore(path).close();
+  else InstanceListing.open(path, 'saga', 5_000).close();
 }
 process.stdout.write(String(files));
