@@ -59,8 +59,8 @@ ${logOptionsHelp}
   --heap-growth PERCENT
                     how far the JavaScript heap may grow past what a full garbage collection left
                     before the next one (V8's --heap-growing-percent, 1 to 1000; default: V8's own,
-                    adaptive). 100 keeps the engine under 250 MB at 5,000 sagas in flight for a few
-                    percent more CPU (docs/benchmarks.md)
+                    adaptive). 100 kept the engine under 250 MB at 5,000 sagas in flight, for 6-8%
+                    more CPU per saga at that load (docs/benchmarks.md)
 
 ${globalHelp}
 
@@ -203,7 +203,7 @@ Examples:
       },
     });
     opened.push(() => control.stop());
-    // Loaded only when served: the console's web server and its modules are ~8 MB of an engine's memory.
+    // Loaded only when served: without the console's web server and its modules an idle engine holds ~5 MB less.
     const served =
       consoleOptions === null
         ? null
