@@ -8,7 +8,7 @@ import { openSqliteEventStore, sagaflowApplicationId, schemaVersion, listingQuer
 
 import { appendOf, eventStoreContract, started, summaryAt, t0 } from './event-store.contract.js';
 import type { RacerReport } from './support/sqlite-append-racer.js';
-import { openAtOnce, runNode, supportScript } from './support/run-node.js';
+import { openAtOnce, runScript } from './support/support-scripts.js';
 
 /** A fresh temporary directory, and the stores opened in it, closed and removed by `remove`. */
 async function scratch(): Promise<{ dir: string; open: (path: string) => EventStore; remove: () => Promise<void> }> {
@@ -218,10 +218,8 @@ describe('SQLite event store file', () => {
 
 const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
-const racer = supportScript('sqlite-append-racer.ts');
-
 /** Runs the racer script in its own Node process and returns its report. */
 function runRacer(path: string, name: string, instances: readonly string[], rounds: number, startAt: number): Promise<RacerReport> {
-  return runNode([racer, path, name, instances.join(','), String(rounds), String(startAt)]).then((stdout) => JSON.parse(stdout) as RacerReport);
+  return runScript('sqlite-append-racer.ts', [path, name, instances.join(','), String(rounds), String(startAt)]).then((stdout) => JSON.parse(stdout) as RacerReport);
 }
 

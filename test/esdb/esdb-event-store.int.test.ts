@@ -9,7 +9,7 @@ import { EventStoreUnavailableError, noStream, WrongExpectedRevisionError, type 
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import { instanceIdOf, listingApplicationId, maskConnectionString, openEventStoreDbStore, type EventStoreDbStoreOptions } from '@sagaflow/store-eventstoredb';
 import { appendOf, dispatched, started, succeeded, summaryAt } from '../contract/event-store.contract.js';
-import { openAtOnce } from '../contract/support/run-node.js';
+import { openAtOnce } from '../contract/support/support-scripts.js';
 import { startEsdbTestServer, type EsdbTestServer } from './esdb-test-server.js';
 
 /** Polls `probe` until it returns something defined, for up to `ms`. */
