@@ -318,13 +318,19 @@ export async function createNatsTransport(options: NatsTransportOptions): Promis
       return askCheckBack(options.connection, names, effect, { timeoutMs: options.checkBackTimeoutMs ?? 5_000, log });
     },
     // Best effort, as the port says: a plain publish (the events stream still stores it) spares a
-    // JetStream acknowledgement round trip per status change that nothing would wait for.
+    // JetStream acknowledgement round trip per status change that nothing would wait for. Queued with the
+    // commands and acknowledgements of the same commit, so they share its socket write: published at once,
+    // the status changes of a commit cost a write of their own.
     announce(summary: InstanceSummary) {
-      try {
-        options.connection.publish(names.event(summary.saga, summary.status), JSON.stringify(summary));
-      } catch (error) {
-        log(`status change of ${summary.instanceId} not announced: ${error instanceof Error ? error.message : String(error)}`);
-      }
+      const subject = names.event(summary.saga, summary.status);
+      const body = JSON.stringify(summary);
+      publisher.send(() => {
+        try {
+          options.connection.publish(subject, body);
+        } catch (error) {
+          log(`status change of ${summary.instanceId} not announced: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      });
     },
     async close() {
       await intake.close();
