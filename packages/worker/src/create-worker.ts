@@ -6,7 +6,7 @@ import type { Registry } from 'prom-client';
 import { handleCommand } from './handle-command.js';
 import type { CompensationHandler, StepHandler, WorkerLog } from './handler.js';
 import { OperationTable } from './operations.js';
-import { pullCommands } from './pull-commands.js';
+import { pullCap, pullCommands } from './pull-commands.js';
 import { Slots } from './slots.js';
 import { WorkerMetrics } from './worker-metrics.js';
 
@@ -127,8 +127,7 @@ export function createWorker<I>(options: WorkerOptions<I>): Worker<I> {
       served.push({ operation, consumer, heartbeatMs });
     }
     if (controller.signal.aborted) return;
-    // A pull may take every slot but one for each other operation, so each can keep its pull open.
-    const maxBatch = Math.max(1, concurrency - (served.length - 1));
+    const maxBatch = pullCap(concurrency, served.length);
     for (const { operation, consumer, heartbeatMs } of served) {
       publisher ??= streamPublisher(connection);
       // Each reply goes to the subject of its instance's partition, where the engine holding the partition listens.

@@ -26,7 +26,8 @@ export interface PullScope {
  * Pulls an operation's commands only as slots are free, so no command waits in a local buffer
  * while its ack wait runs out; each command holds its slot until handled. A pull holds a slot for
  * every command it asks for, so the size of the pulls follows the operation's demand (see
- * {@link nextPullSize}): an idle operation holds one slot, a busy one as many as are free.
+ * {@link nextPullSize}): an idle operation holds one slot, a busy one as many as are free, up to
+ * `maxBatch` per pull ({@link pullCap}).
  * Resolves once stopped.
  */
 export async function pullCommands(scope: PullScope): Promise<void> {
@@ -73,6 +74,17 @@ export async function pullCommands(scope: PullScope): Promise<void> {
  */
 export function nextPullSize(asked: number, received: number, max: number): number {
   return Math.max(1, Math.min(max, received >= asked ? asked * 2 : received));
+}
+
+/**
+ * The most commands one pull of an operation may ask for: an equal share of the worker's slots among the
+ * operations it serves (at least one). A pull holds a slot for every command it asks for until it fills
+ * or runs out its time, so a pull of nearly every slot, open while its commands trickle in, left the
+ * other operations one slot each and their commands waiting in the stream. The share bounds a pull, not
+ * an operation: a busy operation still takes every free slot, pull after pull.
+ */
+export function pullCap(concurrency: number, operations: number): number {
+  return Math.max(1, Math.floor(concurrency / Math.max(1, operations)));
 }
 
 /** Gives a command that arrived during stop back to the server for another worker. */
