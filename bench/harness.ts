@@ -242,9 +242,12 @@ export async function runSeries(
 ): Promise<Record<string, Record<string, Series>>> {
   const stamp = Date.now().toString(36);
   const name = (system: System): string => `${system.label}${options.tag ?? ''}`;
+  // Instance ids carry the run tag, and the messages carry the ids: a tag of one length for every system
+  // (its place in the list, not its label) keeps the bytes per saga of the systems comparable.
+  const tagOf = (system: System): string => `s${String(systems.indexOf(system)).padStart(2, '0')}`;
   for (const system of systems) {
     if (options.warmup <= 0) break;
-    const w = await runOnce({ startSaga: system.startSaga, n: options.warmup, concurrency: Math.min(options.concurrency, options.warmup), deadlineS: 60, runTag: `warm-${system.label}-${stamp}`, failShipment: false, expect: 'completed', pids: {} });
+    const w = await runOnce({ startSaga: system.startSaga, n: options.warmup, concurrency: Math.min(options.concurrency, options.warmup), deadlineS: 60, runTag: `warm-${tagOf(system)}-${stamp}`, failShipment: false, expect: 'completed', pids: {} });
     console.log(`[${name(system)}] warmup ${options.warmup}: ${w.wallS}s errors=${w.errors} wrong=${w.wrong}${w.firstErr === null ? '' : ` first=${w.firstErr}`}`);
     if (w.errors > 0 || w.wrong > 0) throw new Error(`${name(system)}: warmup failed`);
   }
@@ -254,7 +257,7 @@ export async function runSeries(
     const runs = new Map<System, RunResult[]>(systems.map((system) => [system, []]));
     for (let r = 0; r < options.runs; r++) {
       for (const system of systems) {
-        const res = await runOnce({ startSaga: system.startSaga, n: options.n, concurrency: options.concurrency, deadlineS: options.deadlineS, runTag: `${wl}-${system.label}-${stamp}-${r}`, failShipment, expect: failShipment ? 'compensated' : 'completed', pids: system.pids, traffic: options.traffic, loops: system.loops });
+        const res = await runOnce({ startSaga: system.startSaga, n: options.n, concurrency: options.concurrency, deadlineS: options.deadlineS, runTag: `${wl}-${tagOf(system)}-${stamp}-${r}`, failShipment, expect: failShipment ? 'compensated' : 'completed', pids: system.pids, traffic: options.traffic, loops: system.loops });
         console.log(
           `[${name(system)}] ${wl} run ${r + 1}: N=${res.n} wall=${res.wallS}s ${res.sagasPerS}/s p50=${res.p50} p95=${res.p95} p99=${res.p99} ms errors=${res.errors} wrong=${res.wrong} ` +
             `cpuBusy=${res.cpuBusyPct}% iowait=${res.cpuIowaitPct}% driverCpu=${res.driverCpuS}s procCpu=${JSON.stringify(res.procCpuS)}${describeLoops(res.loopBusyPct)} load1=${res.loadAvg1.join('→')}` +

@@ -273,6 +273,17 @@ interface PhaseResult {
   peakRssMb: Record<string, number | null>;
 }
 
+let deploymentsMade = 0;
+
+/**
+ * A namespace of its own for each deployment of the run (`sf`: Sagaflow, `tb`: the transport baseline), all
+ * of one length: every subject carries its namespace, so namespaces of different lengths would show as
+ * different bytes per saga between deployments that send the same messages.
+ */
+function runNamespace(kind: 'sf' | 'tb'): string {
+  return `${kind}${String(deploymentsMade++).padStart(2, '0')}${Date.now().toString(36)}`;
+}
+
 /** A deployment started and ready for the driver; `stop` ends its processes and returns what is read off them at the end. */
 interface Deployment<Extra> {
   readonly label: string;
@@ -310,7 +321,7 @@ async function deploySagaflow(
   against: string | null = null,
 ): Promise<Deployment<{ store: string; journalMode: string | null; engine: EngineBuild; engines: number }>> {
   const label = `${build === 'compiled' ? 'sagaflow' : 'sagaflow-tsx'}${engines > 1 ? `-x${engines}` : ''}${telemetry === null ? '' : `-${telemetry.variant}`}${against === null ? '' : '-against'}`;
-  const namespace = `bench${build === 'compiled' ? '' : 'tsx'}${engines > 1 ? `x${engines}` : ''}${telemetry === null ? '' : telemetry.variant.replace('-', '')}${against === null ? '' : 'vs'}${Date.now().toString(36)}`;
+  const namespace = runNamespace('sf');
   const variant = telemetry?.variant ?? 'off';
   const preload = variant === 'traces-noop' ? ['--import', './bench/noop-tracing.mjs'] : [];
   const metricsArgs = variant === 'metrics' ? ['--metrics-port', '0'] : [];
@@ -394,7 +405,7 @@ async function otlpSink(): Promise<{ endpoint: string; requests: () => number; c
 
 /** The transport baseline: a relay in the engine's place and an echo in the worker's, on a namespace of their own. */
 async function deployBaseline(natsUrl: string, pidOfNats: number | null): Promise<Deployment<object>> {
-  const namespace = `base${Date.now().toString(36)}`;
+  const namespace = runNamespace('tb');
   const args = ['--nats', natsUrl, '--namespace', namespace];
   const relay = await started(spawnTs('bench/transport-baseline.ts', ['--role', 'relay', ...args]), /^relay ready$/u);
   const echo = await started(spawnTs('bench/transport-baseline.ts', ['--role', 'echo', ...args]), /^echo ready$/u);
