@@ -15,33 +15,22 @@ describe('order sagas over NATS JetStream, engine and workers in separate proces
     cluster = new OrderCluster(inject('natsUrl'));
     await cluster.startAll();
     // The engine announces each status change on <ns>.evt.<saga>.<status> (what `sagaflow watch` and the console follow).
-    const announced = new Map<string, string[]>();
-    const subjects: string[] = [];
+    const received: { readonly subject: string; readonly summary: InstanceSummary }[] = [];
     const nats = await cluster.nats();
-    nats.subscribe(`${cluster.namespace}.evt.>`, {
-      callback: (error, msg) => {
-        if (error !== null) return;
-        const summary = msg.json<InstanceSummary>();
-        subjects.push(`${msg.subject} ${summary.saga} ${summary.status}`);
-        announced.set(summary.instanceId, [...(announced.get(summary.instanceId) ?? []), summary.status]);
-      },
-    });
+    nats.subscribe(`${cluster.namespace}.evt.>`, { callback: (error, msg) => void (error === null && received.push({ subject: msg.subject, summary: msg.json<InstanceSummary>() })) });
     await nats.flush();
     await cluster.startOrders(0, 500);
     const counts = await cluster.settled(500);
     expect(Object.fromEntries(counts)).toEqual({ completed: 400, compensated: 100 });
     await expectOrdersSettledOnce(cluster.eventStore(), services.map((service) => cluster!.dbOf(service)), 500);
 
-    const finals = await cluster.eventStore().listInstances({ limit: 501 });
-    const ended = (): number => [...announced.values()].filter((statuses) => ['completed', 'compensated'].includes(statuses.at(-1) ?? '')).length;
-    await eventually(() => (ended() === 500 ? true : undefined), "the end of all 500 instances announced");
-    for (const instance of finals) {
+    const statusesOf = (instanceId: string): string[] => received.filter(({ summary }) => summary.instanceId === instanceId).map(({ summary }) => summary.status);
+    const ended = (): number => received.filter(({ summary }) => summary.status === 'completed' || summary.status === 'compensated').length;
+    await eventually(() => (ended() === 500 ? true : undefined), 'the end of all 500 instances announced');
+    for (const instance of await cluster.eventStore().listInstances({ limit: 501 })) {
       const expected = instance.status === 'completed' ? ['running', 'completed'] : ['running', 'compensating', 'compensated'];
-      expect({ instance: instance.instanceId, statuses: announced.get(instance.instanceId) }).toEqual({ instance: instance.instanceId, statuses: expected });
+      expect({ instance: instance.instanceId, statuses: statusesOf(instance.instanceId) }).toEqual({ instance: instance.instanceId, statuses: expected });
     }
-    for (const line of subjects) {
-      const [subject, saga, status] = line.split(' ');
-      expect(subject).toBe(`${cluster.namespace}.evt.${saga}.${status}`);
-    }
+    for (const { subject, summary } of received) expect(subject).toBe(`${cluster.namespace}.evt.${summary.saga}.${summary.status}`);
   });
 });

@@ -222,4 +222,3 @@ const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\
 function runRacer(path: string, name: string, instances: readonly string[], rounds: number, startAt: number): Promise<RacerReport> {
   return runScript('sqlite-append-racer.ts', [path, name, instances.join(','), String(rounds), String(startAt)]).then((stdout) => JSON.parse(stdout) as RacerReport);
 }
-
