@@ -54,6 +54,7 @@ npm run bench [-- OPTIONS]    the standard saga workload through Sagaflow and th
   --stages                   one more concurrency-1 run per workload, watched to split its latency by stage
   --store URL                the engine's store (default: a fresh SQLite file; esdb://host:2113?tls=false for EventStoreDB)
   --worker-concurrency N     the worker's command slots (default: the worker SDK's, 100)
+  --worker-prefetch N        commands the worker may pull ahead of its handlers (default: the worker SDK's, three times its concurrency)
   --partitions N             partitions of the bench's namespaces (default: the engine's, 32)
   --engines N                also run Sagaflow with N engines sharing the namespace (and one worker),
                              alternating with the one-engine runs (default 1: no such runs)
@@ -118,6 +119,7 @@ const { values } = readOptions(bench, usage, () =>
       'c1-runs': { type: 'string' },
       store: { type: 'string' },
       'worker-concurrency': { type: 'string' },
+      'worker-prefetch': { type: 'string' },
       only: { type: 'string', default: 'sagaflow,baseline' },
       'cpu-prof': { type: 'string' },
       quick: { type: 'boolean', default: false },
@@ -168,6 +170,7 @@ const settings = {
   c1: { n: num('c1-n', 0, 300, 50), warmup: num('c1-warmup', 0, 50, 10), runs: num('c1-runs', 1, 3, 1) },
   store: values.store ?? null,
   workerConcurrency: values['worker-concurrency'] === undefined ? null : num('worker-concurrency', 1, 100, 100),
+  workerPrefetch: values['worker-prefetch'] === undefined ? null : num('worker-prefetch', 0, 100, 100),
   engines: num('engines', 1, 1, 1),
   partitions: values.partitions === undefined ? null : num('partitions', 1, 32, 32),
   telemetry: values.telemetry === undefined ? null : listOf(bench, 'telemetry', values.telemetry, telemetryVariants),
@@ -341,6 +344,8 @@ async function deploySagaflow(
   if (engines > 1) await balanced(connection, namespace, engines);
   const engineName = (n: number): string => (n === 0 ? 'engine' : `engine-${n + 1}`);
   const workerArgs = ['--nats', natsUrl, '--namespace', namespace, ...(settings.workerConcurrency === null ? [] : ['--concurrency', String(settings.workerConcurrency)])];
+  // Only this checkout's worker: an earlier one (--against) may not know the option.
+  if (settings.workerPrefetch !== null && against === null) workerArgs.push('--prefetch', String(settings.workerPrefetch));
   // The worker as the engine: compiled (as a team deploys it), or from its sources through tsx.
   const workerCommand = build === 'compiled' ? compiledWorker(against ?? undefined) : ['--import', 'tsx', 'bench/worker.ts'];
   const worker = await started(spawnNode([...prof, ...preload, ...workerCommand, ...workerArgs, ...metricsArgs], env, against === null ? {} : { cwd: against }), /^worker ready$/u);

@@ -1,6 +1,6 @@
 /**
  * The benchmark's worker process: serves all 5 operations of the bench-order saga with the
- * standard in-memory step bodies. Usage: worker.ts --nats URL --namespace NS [--concurrency N] [--metrics-port N]
+ * standard in-memory step bodies. Usage: worker.ts --nats URL --namespace NS [--concurrency N] [--prefetch N] [--metrics-port N]
  * (Prometheus metrics, logged as `metrics on URL`); traces over OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
  * Prints `worker ready` once consuming; stops on SIGINT/SIGTERM.
  */
@@ -13,7 +13,7 @@ import benchOrder, { chargePayment, createShipment, reserveInventory } from './s
 import * as steps from './steps.js';
 import { serveUntilStopped } from '../examples/shared/stop-signal.js';
 
-const { values } = parseArgs({ options: { nats: { type: 'string' }, namespace: { type: 'string' }, concurrency: { type: 'string' }, 'metrics-port': { type: 'string' } } });
+const { values } = parseArgs({ options: { nats: { type: 'string' }, namespace: { type: 'string' }, concurrency: { type: 'string' }, prefetch: { type: 'string' }, 'metrics-port': { type: 'string' } } });
 const tracing = await startTracingFromEnv('sagaflow-bench-worker');
 const registry = values['metrics-port'] === undefined ? undefined : createMetricsRegistry();
 const connection = await connectNats({ url: values.nats ?? 'nats://127.0.0.1:4222', name: 'bench-worker' });
@@ -22,6 +22,7 @@ const worker = createWorker({
   saga: benchOrder,
   ...(values.namespace === undefined ? {} : { namespace: values.namespace }),
   ...(values.concurrency === undefined ? {} : { concurrency: Number(values.concurrency) }),
+  ...(values.prefetch === undefined ? {} : { prefetch: Number(values.prefetch) }),
   ...(registry === undefined ? {} : { metrics: registry }),
 });
 const metrics = registry === undefined ? undefined : await serveMetrics({ registry, port: Number(values['metrics-port']) });

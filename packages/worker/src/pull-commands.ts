@@ -1,4 +1,5 @@
 import type { Consumer, JsMsg } from '@nats-io/jetstream';
+import { handBack } from './handler-gate.js';
 import type { Slots } from './slots.js';
 
 /** How long a pull for a single command (an operation waiting for work) waits on the server before it is renewed. */
@@ -23,8 +24,8 @@ export interface PullScope {
 }
 
 /**
- * Pulls an operation's commands only as slots are free, so no command waits in a local buffer
- * while its ack wait runs out; each command holds its slot until handled. A pull holds a slot for
+ * Pulls an operation's commands only as slots are free, so the worker never receives more commands
+ * than it has room for; each command holds its slot until handled (`handle` settles). A pull holds a slot for
  * every command it asks for, so the size of the pulls follows the operation's demand (see
  * {@link nextPullSize}): an idle operation holds one slot, a busy one as many as are free, up to
  * `maxBatch` per pull ({@link pullCap}).
@@ -83,17 +84,8 @@ export function nextPullSize(asked: number, received: number, max: number): numb
  * other operations one slot each and their commands waiting in the stream. The share bounds a pull, not
  * an operation: a busy operation still takes every free slot, pull after pull.
  */
-export function pullCap(concurrency: number, operations: number): number {
-  return Math.max(1, Math.floor(concurrency / Math.max(1, operations)));
-}
-
-/** Gives a command that arrived during stop back to the server for another worker. */
-function handBack(msg: JsMsg): void {
-  try {
-    msg.nak();
-  } catch {
-    // Connection closed: redelivered after the ack wait.
-  }
+export function pullCap(slots: number, operations: number): number {
+  return Math.max(1, Math.floor(slots / Math.max(1, operations)));
 }
 
 const pause = (ms: number, signal: AbortSignal): Promise<void> =>

@@ -1,6 +1,6 @@
 /**
- * A pool of processing slots shared by a worker's operations: at most `size` commands are requested
- * or in progress at once. Closing it wakes every waiter with nothing.
+ * A pool of slots shared by a worker's operations: at most `size` commands are requested, held for a
+ * handler or in progress at once. Closing it wakes every waiter with nothing.
  */
 export class Slots {
   private free: number;

@@ -20,12 +20,14 @@ export class WorkerMetrics {
   private readonly commands: Counter<'saga' | 'operation' | 'kind' | 'outcome'>;
   private readonly duration: Histogram<'saga' | 'operation' | 'kind'>;
   private readonly inProgress: Gauge<'saga' | 'operation'>;
+  private readonly waiting: Gauge<'saga' | 'operation'>;
 
   private constructor(registry: Registry) {
     const registers = [registry];
     this.commands = new Counter({ name: 'sagaflow_worker_commands_total', help: 'Commands handled, by what became of them', labelNames: ['saga', 'operation', 'kind', 'outcome'], registers });
-    this.duration = new Histogram({ name: 'sagaflow_worker_command_duration_seconds', help: 'From delivery to the stored reply', labelNames: ['saga', 'operation', 'kind'], buckets: [...latencyBuckets], registers });
+    this.duration = new Histogram({ name: 'sagaflow_worker_command_duration_seconds', help: 'From the start of its handling (after any wait for a free handler) to the stored reply', labelNames: ['saga', 'operation', 'kind'], buckets: [...latencyBuckets], registers });
     this.inProgress = new Gauge({ name: 'sagaflow_worker_commands_in_progress', help: 'Commands being handled now', labelNames: ['saga', 'operation'], registers });
+    this.waiting = new Gauge({ name: 'sagaflow_worker_commands_held', help: 'Commands pulled ahead (prefetch) and waiting for a free handler now', labelNames: ['saga', 'operation'], registers });
   }
 
   private static readonly byRegistry = new WeakMap<Registry, WorkerMetrics>();
@@ -38,6 +40,13 @@ export class WorkerMetrics {
       WorkerMetrics.byRegistry.set(registry, metrics);
     }
     return metrics;
+  }
+
+  /** A command began to wait for a free handler; the returned function records the end of its wait. */
+  held(labels: CommandLabels): () => void {
+    const { saga, operation } = labels;
+    this.waiting.inc({ saga, operation });
+    return () => this.waiting.dec({ saga, operation });
   }
 
   /** A command began; the returned function records its end. */

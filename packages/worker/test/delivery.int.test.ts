@@ -1,7 +1,8 @@
 /** Delivery guarantees: heartbeats, redelivery after a failed reply or a crash, stop, concurrency. */
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { WorkerContext } from '@sagaflow/worker';
+import { createMetricsRegistry, type WorkerContext } from '@sagaflow/worker';
 import { chargePayment, createShipment, reserveInventory } from '../../../sagas/order-fulfilment.saga.js';
 import { commandOf, eventually, openHarness, sleep, type Harness } from './support/harness.js';
 
@@ -33,6 +34,12 @@ function failingFirstReply(connection: NatsConnection, namespace: string): NatsC
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+/** Commands a worker holds for a free handler now, by its `sagaflow_worker_commands_held` gauge. */
+async function heldCommands(metrics: Registry): Promise<number> {
+  const gauge = await metrics.getSingleMetric('sagaflow_worker_commands_held')?.get();
+  return gauge?.values.reduce((sum, { value }) => sum + value, 0) ?? 0;
 }
 
 /** A handler that runs until the worker stops, then gives up. */
@@ -209,13 +216,14 @@ describe('delivery', () => {
   });
 
   it('lets a busy operation use the slots its idle operations do not need', async () => {
-    // Five operations share 12 slots; only one has work. Each idle operation keeps one slot for its open
-    // pull, so the busy one can run 12 - 4 = 8 commands at once (a fixed share would give it 12 / 5 = 2).
+    // Five operations share 12 slots (no prefetch: a slot per handler); only one has work. Each idle operation
+    // keeps one slot for its open pull, so the busy one can run 12 - 4 = 8 commands at once (a fixed share
+    // would give it 12 / 5 = 2).
     let running = 0;
     let peak = 0;
     let openGate: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (openGate = resolve));
-    const worker = await h.worker({ concurrency: 12 });
+    const worker = await h.worker({ concurrency: 12, prefetch: 0 });
     worker
       .step(reserveInventory, async () => {
         running++;
@@ -240,6 +248,61 @@ describe('delivery', () => {
     await Promise.all(effects.map((effect) => h.replyTo(effect)));
     expect(peak).toBe(8);
     expect(h.replies.every((reply) => reply.outcome.ok)).toBe(true);
+  });
+
+  it('holds commands pulled ahead of a free handler with their ack deadline extended, and handles each once', async () => {
+    // One handler, kept busy while three commands wait behind it for twice the ack wait.
+    const handled: string[] = [];
+    let running = 0;
+    let peak = 0;
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const metrics = createMetricsRegistry();
+    const worker = await h.worker({ consumer: { ackWaitMs: 1000 }, concurrency: 1, prefetch: 3, metrics });
+    worker.step(reserveInventory, async (_, ctx) => {
+      running++;
+      peak = Math.max(peak, running);
+      handled.push(ctx.effect.id);
+      if (handled.length === 1) await released;
+      running--;
+      return { reservationId: 'held' };
+    });
+    await worker.start();
+    const effects = Array.from({ length: 4 }, (_, i) => reserve(`held-${i}`));
+    for (const effect of effects) await h.dispatch(effect);
+    await eventually(async () => ((await heldCommands(metrics)) === 3 ? true : undefined), 'three commands held behind the busy handler');
+    await sleep(2_100);
+    expect(await heldCommands(metrics)).toBe(3);
+    release();
+    await Promise.all(effects.map((effect) => h.replyTo(effect)));
+    await sleep(1500);
+    expect(peak).toBe(1);
+    expect(handled.toSorted()).toEqual(effects.map((effect) => effect.id).toSorted());
+    expect(h.replies).toHaveLength(4);
+    expect(await heldCommands(metrics)).toBe(0);
+  });
+
+  it('hands back the commands it holds when it stops, for the next worker at once', async () => {
+    const metrics = createMetricsRegistry();
+    const first = await h.worker({ concurrency: 1, prefetch: 2, metrics });
+    let firstCalls = 0;
+    first.step(reserveInventory, (_, ctx) => {
+      firstCalls++;
+      return untilStopped(ctx);
+    });
+    await first.start();
+    const effects = Array.from({ length: 3 }, (_, i) => reserve(`held-stop-${i}`));
+    for (const effect of effects) await h.dispatch(effect);
+    await eventually(async () => (firstCalls === 1 && (await heldCommands(metrics)) === 2 ? true : undefined), 'one command handled and two held by the first worker');
+    await first.stop();
+    expect(firstCalls).toBe(1);
+
+    // Handed back, not left to the server's default ack wait of 30 s.
+    const second = await h.worker();
+    second.step(reserveInventory, () => ({ reservationId: 'second' }));
+    await second.start();
+    for (const effect of effects) expect((await h.replyTo(effect)).outcome).toEqual({ ok: true, reply: { reservationId: 'second' } });
+    expect(h.replies).toHaveLength(3);
   });
 
   it('refuses to start with a heartbeat not shorter than the ack wait', async () => {

@@ -46,6 +46,8 @@ describe('registration', () => {
   it('refuses to start without handlers, and bad options at once', async () => {
     await expect(newWorker().start()).rejects.toThrow('The worker of saga "order-fulfilment" has no handlers: register steps or compensations before start()');
     expect(() => createWorker({ connection, saga: orderFulfilment, concurrency: 0 })).toThrow('Invalid concurrency 0');
+    expect(() => createWorker({ connection, saga: orderFulfilment, prefetch: -1 })).toThrow('Invalid prefetch -1: an integer >= 0 is required');
+    expect(() => createWorker({ connection, saga: orderFulfilment, prefetch: 1.5 })).toThrow('Invalid prefetch 1.5');
     expect(() => createWorker({ connection, saga: orderFulfilment, namespace: 'a.b' })).toThrow('Invalid namespace "a.b"');
   });
 
