@@ -18,7 +18,10 @@ export interface ConsumerSettings {
   readonly ackWaitMs?: number;
   /** Deliveries before a message is given up and dead-lettered. */
   readonly maxDeliver?: number;
-  /** Messages in flight per consumer. */
+  /**
+   * Messages delivered and not yet acknowledged, over all the consumer's clients (default 10,000 for the
+   * operations' consumers: room for 25 workers holding `concurrency + prefetch` = 400 commands each).
+   */
   readonly maxAckPending?: number;
 }
 
@@ -149,6 +152,9 @@ const consumerDefaults = (settings: ConsumerSettings) => ({
   max_ack_pending: settings.maxAckPending ?? 1000,
 });
 
+/** Unacknowledged commands an operation's consumer allows over all its workers, by default. */
+const operationMaxAckPending = 10_000;
+
 const intakeDefaults = (settings: ConsumerSettings) => consumerDefaults({ maxDeliver: 20, maxAckPending: 10_000, ...settings });
 
 /**
@@ -236,10 +242,13 @@ export async function ensureOperationConsumer(
   settings?: ConsumerSettings,
 ): Promise<string> {
   const durable = names.operationConsumer(saga, operation);
+  // Commands a worker holds for its handlers (its prefetch) count as pending too: with 1,000, three
+  // workers' holdings left a fourth none to run while a backlog waited.
+  const maxAckPending = settings?.maxAckPending ?? operationMaxAckPending;
   await ensureConsumer(
     jsm,
     names.streams.commands,
-    { durable_name: durable, filter_subject: names.command(saga, operation), ...consumerDefaults(settings ?? {}) },
+    { durable_name: durable, filter_subject: names.command(saga, operation), ...consumerDefaults({ ...settings, maxAckPending }) },
     settings !== undefined,
   );
   return durable;

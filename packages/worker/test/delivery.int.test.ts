@@ -305,6 +305,36 @@ describe('delivery', () => {
     expect(h.replies).toHaveLength(3);
   });
 
+  it('gives a worker started while others hold a backlog its share, with the default settings', async () => {
+    // Three busy workers hold up to concurrency + prefetch = 400 commands each; the consumer must leave a
+    // fourth, started to help with the backlog, commands for its 100 handlers.
+    const running = new Map<number, number>();
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const start = async (n: number): Promise<void> => {
+      const worker = await h.worker();
+      worker.step(reserveInventory, async () => {
+        running.set(n, (running.get(n) ?? 0) + 1);
+        await released;
+        return { reservationId: `w${n}` };
+      });
+      await worker.start();
+    };
+    const effects = Array.from({ length: 1600 }, (_, i) => reserve(`backlog-${i}`));
+    await Promise.all(effects.map((effect) => h.dispatch(effect)));
+    const consumer = h.names.operationConsumer('order-fulfilment', 'reserveInventory');
+    const withWorkers = async (): Promise<number> => (await h.jsm.consumers.info(h.names.streams.commands, consumer)).num_ack_pending;
+    try {
+      for (const n of [0, 1, 2]) await start(n);
+      await eventually(async () => ([0, 1, 2].every((n) => running.get(n) === 100) && (await withWorkers()) >= 1000 ? true : undefined), 'three workers running 100 handlers each and holding the rest');
+      await start(3);
+      await eventually(() => (running.get(3) === 100 ? true : undefined), 'the fourth worker running its 100 handlers');
+    } finally {
+      release();
+    }
+    await eventually(() => (h.replies.length === effects.length ? true : undefined), 'every reply', 30_000);
+  }, 60_000);
+
   it('refuses to start with a heartbeat not shorter than the ack wait', async () => {
     const worker = await h.worker({ consumer: { ackWaitMs: 1000 }, heartbeatMs: 1000 });
     worker.step(reserveInventory, () => ({ reservationId: 'r' }));
