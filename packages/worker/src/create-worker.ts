@@ -134,10 +134,18 @@ export function createWorker<I>(options: WorkerOptions<I>): Worker<I> {
     for (const operation of all) {
       const durable = await ensureOperationConsumer(jsm, names, saga.name, operation.name, options.consumer);
       const consumer = await js.consumers.get(names.streams.commands, durable);
-      const ackWaitMs = millis((await consumer.info(true)).config.ack_wait ?? serverDefaultAckWaitNanos);
+      const { config } = await consumer.info(true);
+      const ackWaitMs = millis(config.ack_wait ?? serverDefaultAckWaitNanos);
       const heartbeatMs = options.heartbeatMs ?? Math.max(1, Math.floor(ackWaitMs / 3));
       if (heartbeatMs !== 0 && heartbeatMs >= ackWaitMs) {
         throw new RangeError(`heartbeatMs ${heartbeatMs} is not shorter than the ack wait (${ackWaitMs} ms) of consumer ${durable}: commands would be redelivered while in progress`);
+      }
+      const maxAckPending = config.max_ack_pending ?? -1;
+      if (maxAckPending > 0 && maxAckPending < slots.size) {
+        log(
+          `consumer ${durable} allows ${maxAckPending} unacknowledged commands over all its workers, fewer than this worker's concurrency + prefetch (${slots.size}): ` +
+            'its handlers may sit idle while commands wait in the stream; raise consumer.maxAckPending or lower prefetch',
+        );
       }
       served.push({ operation, consumer, heartbeatMs });
     }

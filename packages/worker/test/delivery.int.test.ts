@@ -335,6 +335,22 @@ describe('delivery', () => {
     await eventually(() => (h.replies.length === effects.length ? true : undefined), 'every reply', 30_000);
   }, 60_000);
 
+  it('warns at start when its consumer allows fewer unacknowledged commands than the worker takes', async () => {
+    const worker = await h.worker({ consumer: { maxAckPending: 50 }, concurrency: 10, prefetch: 100 });
+    worker.step(reserveInventory, () => ({ reservationId: 'r' }));
+    await worker.start();
+    const consumer = h.names.operationConsumer('order-fulfilment', 'reserveInventory');
+    expect(h.logs).toContain(
+      `worker: consumer ${consumer} allows 50 unacknowledged commands over all its workers, fewer than this worker's concurrency + prefetch (110): ` +
+        'its handlers may sit idle while commands wait in the stream; raise consumer.maxAckPending or lower prefetch',
+    );
+    // The defaults fit the defaults: no such line.
+    const fitting = await h.worker({ consumer: {} });
+    fitting.step(reserveInventory, () => ({ reservationId: 'r' }));
+    await fitting.start();
+    expect(h.logs.filter((line) => line.includes('unacknowledged commands over all its workers'))).toHaveLength(1);
+  });
+
   it('refuses to start with a heartbeat not shorter than the ack wait', async () => {
     const worker = await h.worker({ consumer: { ackWaitMs: 1000 }, heartbeatMs: 1000 });
     worker.step(reserveInventory, () => ({ reservationId: 'r' }));
