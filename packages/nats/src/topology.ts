@@ -152,10 +152,13 @@ const consumerDefaults = (settings: ConsumerSettings) => ({
   max_ack_pending: settings.maxAckPending ?? 1000,
 });
 
-/** Unacknowledged commands an operation's consumer allows over all its workers, by default. */
-const operationMaxAckPending = 10_000;
-
 const intakeDefaults = (settings: ConsumerSettings) => consumerDefaults({ maxDeliver: 20, maxAckPending: 10_000, ...settings });
+
+/**
+ * An operation's consumer: commands a worker holds for its handlers (its prefetch) count as pending too,
+ * and with 1,000 three workers' holdings left a fourth none to run while a backlog waited.
+ */
+const operationDefaults = (settings: ConsumerSettings) => consumerDefaults({ ...settings, maxAckPending: settings.maxAckPending ?? 10_000 });
 
 /**
  * A partition's consumers of replies and start requests, made afresh for its new owner: the old ones
@@ -242,13 +245,10 @@ export async function ensureOperationConsumer(
   settings?: ConsumerSettings,
 ): Promise<string> {
   const durable = names.operationConsumer(saga, operation);
-  // Commands a worker holds for its handlers (its prefetch) count as pending too: with 1,000, three
-  // workers' holdings left a fourth none to run while a backlog waited.
-  const maxAckPending = settings?.maxAckPending ?? operationMaxAckPending;
   await ensureConsumer(
     jsm,
     names.streams.commands,
-    { durable_name: durable, filter_subject: names.command(saga, operation), ...consumerDefaults({ ...settings, maxAckPending }) },
+    { durable_name: durable, filter_subject: names.command(saga, operation), ...operationDefaults(settings ?? {}) },
     settings !== undefined,
   );
   return durable;

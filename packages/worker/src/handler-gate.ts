@@ -60,8 +60,7 @@ export function whenAdmitted(gate: HandlerGate, heartbeatMs: number, handle: (ms
       gate.leave();
     }
   };
-  return async (msg) => {
-    if (gate.tryEnter()) return run(msg);
+  const runWhenAdmitted = async (msg: JsMsg): Promise<void> => {
     const heartbeat = startHeartbeat(msg, heartbeatMs);
     const waited = held();
     const admitted = await gate.enter();
@@ -70,6 +69,8 @@ export function whenAdmitted(gate: HandlerGate, heartbeatMs: number, handle: (ms
     if (admitted) return run(msg);
     handBack(msg);
   };
+  // A free handler (the usual case) runs the command at once, without a wait of its own.
+  return (msg) => (gate.tryEnter() ? run(msg) : runWhenAdmitted(msg));
 }
 
 const noop = (): void => undefined;
