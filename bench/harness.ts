@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { eventLoopBusyShare, type EventLoopCounters } from '@sagaflow/nats';
-import { makeOrder, type Order } from './steps.js';
+import { makeOrder, type InstanceIds, type Order } from './steps.js';
 
 export type StartSaga = (order: Order) => Promise<{ status: string }>;
 
@@ -136,8 +136,10 @@ export async function runOnce(options: {
   traffic?: (() => Promise<NatsTraffic>) | undefined;
   /** Reads the event-loop counters of the processes that report them. */
   loops?: (() => Promise<LoopCounters>) | undefined;
+  /** How the sagas' instances are named (default `sequential`). */
+  ids?: InstanceIds | undefined;
 }): Promise<RunResult> {
-  const { startSaga, n, concurrency, deadlineS, runTag, failShipment, expect, pids, traffic, loops } = options;
+  const { startSaga, n, concurrency, deadlineS, runTag, failShipment, expect, pids, traffic, loops, ids } = options;
   const traffic0 = await traffic?.();
   const loops0 = await loops?.();
   const lat: number[] = [];
@@ -163,7 +165,7 @@ export async function runOnce(options: {
   const worker = async (): Promise<void> => {
     while (started < n && performance.now() < deadline) {
       const i = started++;
-      const order = makeOrder(runTag, i, failShipment);
+      const order = makeOrder(runTag, i, failShipment, ids);
       const s = performance.now();
       try {
         const r = await startSaga(order);
@@ -238,6 +240,8 @@ export async function runSeries(
     tag?: string;
     /** Reads the NATS server's counters (see {@link NatsTraffic}); without it, no traffic is reported. */
     traffic?: (() => Promise<NatsTraffic>) | undefined;
+    /** How the sagas' instances are named (default `sequential`). */
+    ids?: InstanceIds | undefined;
   },
 ): Promise<Record<string, Record<string, Series>>> {
   const stamp = Date.now().toString(36);
@@ -247,7 +251,7 @@ export async function runSeries(
   const tagOf = (system: System): string => `s${String(systems.indexOf(system)).padStart(2, '0')}`;
   for (const system of systems) {
     if (options.warmup <= 0) break;
-    const w = await runOnce({ startSaga: system.startSaga, n: options.warmup, concurrency: Math.min(options.concurrency, options.warmup), deadlineS: 60, runTag: `warm-${tagOf(system)}-${stamp}`, failShipment: false, expect: 'completed', pids: {} });
+    const w = await runOnce({ startSaga: system.startSaga, n: options.warmup, concurrency: Math.min(options.concurrency, options.warmup), deadlineS: 60, runTag: `warm-${tagOf(system)}-${stamp}`, failShipment: false, expect: 'completed', pids: {}, ids: options.ids });
     console.log(`[${name(system)}] warmup ${options.warmup}: ${w.wallS}s errors=${w.errors} wrong=${w.wrong}${w.firstErr === null ? '' : ` first=${w.firstErr}`}`);
     if (w.errors > 0 || w.wrong > 0) throw new Error(`${name(system)}: warmup failed`);
   }
@@ -257,7 +261,7 @@ export async function runSeries(
     const runs = new Map<System, RunResult[]>(systems.map((system) => [system, []]));
     for (let r = 0; r < options.runs; r++) {
       for (const system of systems) {
-        const res = await runOnce({ startSaga: system.startSaga, n: options.n, concurrency: options.concurrency, deadlineS: options.deadlineS, runTag: `${wl}-${tagOf(system)}-${stamp}-${r}`, failShipment, expect: failShipment ? 'compensated' : 'completed', pids: system.pids, traffic: options.traffic, loops: system.loops });
+        const res = await runOnce({ startSaga: system.startSaga, n: options.n, concurrency: options.concurrency, deadlineS: options.deadlineS, runTag: `${wl}-${tagOf(system)}-${stamp}-${r}`, failShipment, expect: failShipment ? 'compensated' : 'completed', pids: system.pids, traffic: options.traffic, loops: system.loops, ids: options.ids });
         console.log(
           `[${name(system)}] ${wl} run ${r + 1}: N=${res.n} wall=${res.wallS}s ${res.sagasPerS}/s p50=${res.p50} p95=${res.p95} p99=${res.p99} ms errors=${res.errors} wrong=${res.wrong} ` +
             `cpuBusy=${res.cpuBusyPct}% iowait=${res.cpuIowaitPct}% driverCpu=${res.driverCpuS}s procCpu=${JSON.stringify(res.procCpuS)}${describeLoops(res.loopBusyPct)} load1=${res.loadAvg1.join('→')}` +

@@ -43,6 +43,12 @@ export function wholeNumber(bench: Bench, option: string, value: string, min: nu
   return parsed;
 }
 
+/** An option that is one of `allowed`. */
+export function oneOf<const T extends string>(bench: Bench, option: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) refuse(bench, `--${option} takes one of ${allowed.join(', ')}; got "${value}"`);
+  return value as T;
+}
+
 /** An option that is a comma-separated, non-empty list of some of `allowed`, without repeats. */
 export function listOf<const T extends string>(bench: Bench, option: string, value: string, allowed: readonly T[]): T[] {
   const items = value.split(',').map((item) => item.trim());

@@ -33,7 +33,7 @@ import { compiledWorker, engineCommand, prepareCompiledEngine, type EngineBuild 
 import { cpuMsPerSaga, median, procStatusMb, runSeries, type LoopCounters, type NatsTraffic, type RunResult, type Series, type StartSaga, type System } from './harness.js';
 import { reportFailure, tearDown } from './teardown.js';
 import { StageWatch, type StageReport } from './saga-stages.js';
-import { benchOf, listOf, readOptions, refuse, wholeNumber } from './options.js';
+import { benchOf, listOf, oneOf, readOptions, refuse, wholeNumber } from './options.js';
 import { machineFacts, writeResultsFile } from './results-file.js';
 import { peersFromFiles, readmePeers, type PeerFigures } from './peers.js';
 import { measureCommitFloor, type CommitFloor } from './commit-floor.js';
@@ -49,6 +49,7 @@ npm run bench [-- OPTIONS]    the standard saga workload through Sagaflow and th
   --runs 3                   runs per workload; the table gives their medians
   --warmup 200               sagas run before each series, not measured
   --deadlineS 60             seconds a run may take before it is reported as failed
+  --ids sequential           instance ids: sequential (<run>-<n>, as the peers' harness names them) or uuid (random)
   --c1-n 300                 sagas per concurrency-1 run (0: no concurrency-1 runs)
   --c1-warmup 50 --c1-runs 3 warm-up and runs at concurrency 1
   --stages                   one more concurrency-1 run per workload, watched to split its latency by stage
@@ -114,6 +115,7 @@ const { values } = readOptions(bench, usage, () =>
       runs: { type: 'string' },
       warmup: { type: 'string' },
       deadlineS: { type: 'string' },
+      ids: { type: 'string', default: 'sequential' },
       'c1-n': { type: 'string' },
       'c1-warmup': { type: 'string' },
       'c1-runs': { type: 'string' },
@@ -167,6 +169,7 @@ const settings = {
   runs: num('runs', 1, 3, 1),
   warmup: num('warmup', 0, 200, 50),
   deadlineS: num('deadlineS', 1, 60, 60),
+  ids: oneOf(bench, 'ids', values.ids, ['sequential', 'uuid'] as const),
   c1: { n: num('c1-n', 0, 300, 50), warmup: num('c1-warmup', 0, 50, 10), runs: num('c1-runs', 1, 3, 1) },
   store: values.store ?? null,
   workerConcurrency: values['worker-concurrency'] === undefined ? null : num('worker-concurrency', 1, 100, 100),
@@ -442,7 +445,7 @@ async function measure(
 ): Promise<Map<string, Omit<PhaseResult, 'peakRssMb'>>> {
   const drivers = await Promise.all(deployments.map((deployment) => driver(connection, deployment.namespace)));
   const systems = deployments.map((deployment, at) => systemOf(connection, deployment, (drivers[at] as { startSaga: StartSaga }).startSaga));
-  const shared = { workloads: settings.workloads, deadlineS: settings.deadlineS, traffic };
+  const shared = { workloads: settings.workloads, deadlineS: settings.deadlineS, traffic, ids: settings.ids };
   const c100 = await runSeries(systems, { ...shared, n: settings.n, concurrency: settings.concurrency, runs: settings.runs, warmup: settings.warmup });
   const c1 = settings.c1.n > 0 ? await runSeries(systems, { ...shared, n: settings.c1.n, concurrency: 1, runs: settings.c1.runs, warmup: settings.c1.warmup, tag: ' c1' }) : null;
   // Watching costs the machine work of its own, so the watched run is one more, outside the series above.
@@ -472,7 +475,7 @@ async function measureCurve(connection: NatsConnection, deployment: Deployment<o
   try {
     for (const level of settings.curve) {
       const n = Math.max(settings.n, 2 * level);
-      const series = await runSeries([system], { workloads: settings.workloads, n, concurrency: level, runs: 1, warmup: 0, deadlineS: settings.deadlineS, tag: ` curve ${level}`, traffic });
+      const series = await runSeries([system], { workloads: settings.workloads, n, concurrency: level, runs: 1, warmup: 0, deadlineS: settings.deadlineS, tag: ` curve ${level}`, traffic, ids: settings.ids });
       const engineRssMb = peakRssMb(deployment.pids.engine);
       for (const wl of settings.workloads) {
         const each = series[deployment.label]?.[wl];

@@ -2,6 +2,8 @@
  * The step bodies and the order payload of the standard workload, as in ../shared/peers/common/steps.mjs
  * (trivial in-memory work returning a small object; createShipment fails when `failShipment` is set).
  */
+import { randomUUID } from 'node:crypto';
+
 export interface Order {
   readonly id: string;
   readonly sku: string;
@@ -26,9 +28,15 @@ export function createShipment(order: Order): { shipmentId: string; carrier: str
 export const releaseInventory = (_order: Order, reservation: { reservationId: string }) => ({ released: reservation.reservationId });
 export const refundPayment = (_order: Order, payment: { paymentId: string; amount: number }) => ({ refunded: payment.paymentId, amount: payment.amount });
 
-/** The order payload of saga `i` of a run. */
-export const makeOrder = (runTag: string, i: number, failShipment: boolean): Order => ({
-  id: `${runTag}-${i}`,
+/**
+ * How the bench names saga instances: `sequential` ids, numbered as the sagas start (the peers' harness
+ * names them so), or random `uuid`s, as applications commonly name them.
+ */
+export type InstanceIds = 'sequential' | 'uuid';
+
+/** The order payload of saga `i` of a run; its id, which names the saga instance, as `ids` says. */
+export const makeOrder = (runTag: string, i: number, failShipment: boolean, ids: InstanceIds = 'sequential'): Order => ({
+  id: ids === 'uuid' ? randomUUID() : `${runTag}-${i}`,
   sku: `sku-${i % 50}`,
   qty: 1 + (i % 3),
   amount: 1000 + i,

@@ -16,7 +16,8 @@ import { parseArgs } from 'node:util';
 import type { AppendRequest } from '@sagaflow/core';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import { appendsOfSaga } from './saga-appends.js';
-import { benchOf, listOf, readOptions, wholeNumber } from './options.js';
+import type { InstanceIds } from './steps.js';
+import { benchOf, listOf, oneOf, readOptions, wholeNumber } from './options.js';
 
 const usage = `
 npm run bench -- --only append [OPTIONS]    CPU per saga of the SQLite store's appends alone
@@ -26,6 +27,7 @@ npm run bench -- --only append [OPTIONS]    CPU per saga of the SQLite store's a
   --batch 43           appends per commit (the engine's append batcher groups them so)
   --pause-ms 0         idle time after each commit, as the engine waits for the next input at concurrency 1
   --workloads W1,W2    workloads to run
+  --ids sequential     instance ids: sequential (order-<n>-…, as the throughput bench names them) or uuid (random)
   --keep               keep the store file and print its path
 `;
 const bench = benchOf('append');
@@ -38,6 +40,7 @@ const { values } = readOptions(bench, usage, () =>
       workloads: { type: 'string', default: 'W1,W2' },
       keep: { type: 'boolean', default: false },
       'pause-ms': { type: 'string', default: '0' },
+      ids: { type: 'string', default: 'sequential' },
     },
   }),
 );
@@ -46,7 +49,7 @@ const { values } = readOptions(bench, usage, () =>
  * Commits the sagas' requests the way the engine interleaves them: `inFlight` sagas active at once,
  * each commit taking the next request of up to `batch` of them; a finished saga makes room for the next.
  */
-async function run(workload: string, sagas: AppendRequest[][], inFlight: number, batch: number, pauseMs: number): Promise<void> {
+async function run(workload: string, sagas: AppendRequest[][], inFlight: number, batch: number, pauseMs: number, ids: InstanceIds): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'sagaflow-append-'));
   const store = openSqliteEventStore(join(dir, 'sagaflow.db'));
   try {
@@ -80,7 +83,7 @@ async function run(workload: string, sagas: AppendRequest[][], inFlight: number,
     const used = process.cpuUsage(before);
     const cpuUs = used.user + used.system;
     console.log(
-      `${workload}: ${(cpuUs / sagas.length).toFixed(1)} µs CPU per saga, ${(cpuUs / appends).toFixed(1)} µs per append ` +
+      `${workload}${ids === 'uuid' ? ' (uuid ids)' : ''}: ${(cpuUs / sagas.length).toFixed(1)} µs CPU per saga, ${(cpuUs / appends).toFixed(1)} µs per append ` +
         `(${appends} appends in ${commits} commits, ${(wallInCommits / commits).toFixed(2)} ms wall per commit; ` +
         `${(wall / 1000).toFixed(2)} s wall${pauseMs > 0 ? ` with a ${pauseMs} ms pause after each commit` : ''}, ${((used.system / cpuUs) * 100).toFixed(0)}% of CPU in the kernel)`,
     );
@@ -96,7 +99,8 @@ const inFlight = wholeNumber(bench, 'in-flight', values['in-flight'], 1);
 const batch = wholeNumber(bench, 'batch', values.batch, 1);
 const pauseMs = wholeNumber(bench, 'pause-ms', values['pause-ms'], 0);
 const workloads = listOf(bench, 'workloads', values.workloads, ['W1', 'W2']);
+const ids = oneOf(bench, 'ids', values.ids, ['sequential', 'uuid'] as const);
 for (const workload of workloads) {
-  const sagas = Array.from({ length: count }, (_, index) => appendsOfSaga(index, workload === 'W2'));
-  await run(workload, sagas, inFlight, batch, pauseMs);
+  const sagas = Array.from({ length: count }, (_, index) => appendsOfSaga(index, workload === 'W2', ids));
+  await run(workload, sagas, inFlight, batch, pauseMs, ids);
 }

@@ -17,6 +17,7 @@ describe('npm run bench: bad options, and a missing nats-server, are refused wit
     [['--concurrency', '0'], 'bench: --concurrency takes a whole number of at least 1, not "0"'],
     [['--c1-n', '2.5'], 'bench: --c1-n takes a whole number of at least 0, not "2.5"'],
     [['--workloads', 'W1,W3'], 'bench: --workloads takes a comma-separated list of W1, W2; got "W1,W3"'],
+    [['--ids', 'uuid4'], 'bench: --ids takes one of sequential, uuid; got "uuid4"'],
     [['--only', 'sagaflw'], 'bench: --only takes a comma-separated list of sagaflow, sagaflow-tsx, baseline; got "sagaflw"'],
     [['--only', 'toString'], 'bench: --only takes a comma-separated list of sagaflow, sagaflow-tsx, baseline; got "toString"'],
     [['--only', 'sagaflow,scale'], 'bench: --only list|scale|decision|append|takeover|console runs a bench of its own and takes no other deployment; got "sagaflow,scale"'],
@@ -43,6 +44,7 @@ describe('npm run bench: bad options, and a missing nats-server, are refused wit
     [['--quick', '--only', 'scale'], `bench --only scale: Unknown option '--quick' (see "npm run bench -- --only scale --help" and docs/benchmarks.md)`],
     [['--only=decision', '--sagas', '1e3'], 'bench --only decision: --sagas takes a whole number of at least 1, not "1e3" (see "npm run bench -- --only decision --help" and docs/benchmarks.md)'],
     [['--only', 'append', '--workloads', 'W1,W1'], 'bench --only append: --workloads names an item twice: "W1,W1" (see "npm run bench -- --only append --help" and docs/benchmarks.md)'],
+    [['--only', 'append', '--ids', 'random'], 'bench --only append: --ids takes one of sequential, uuid; got "random" (see "npm run bench -- --only append --help" and docs/benchmarks.md)'],
     [['--only', 'list', '--runs', '0'], 'bench --only list: --runs takes a whole number of at least 1, not "0" (see "npm run bench -- --only list --help" and docs/benchmarks.md)'],
   ])('a bench of its own, %j: refused with its own name and help', async (args, line) => {
     const run = await bench(args);
@@ -62,7 +64,7 @@ describe('npm run bench: bad options, and a missing nats-server, are refused wit
   it('--help lists the options and the benches of their own, exit code 0', async () => {
     const run = await bench(['--help']);
     expect(run.code).toBe(0);
-    for (const option of ['--workloads', '--n', '--concurrency', '--c1-n', '--stages', '--store', '--only', '--peers', '--quick', '--out']) {
+    for (const option of ['--workloads', '--n', '--concurrency', '--ids', '--c1-n', '--stages', '--store', '--only', '--peers', '--quick', '--out']) {
       expect(run.stdout).toContain(`  ${option} `);
     }
     for (const only of ['list', 'scale', 'decision', 'append']) expect(run.stdout).toContain(`npm run bench -- --only ${only} `);
