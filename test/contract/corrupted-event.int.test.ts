@@ -36,7 +36,9 @@ describe('a corrupted event row in a SQLite store', () => {
     try {
       db.prepare("UPDATE events SET json = ? WHERE instance_id = 'order-garbled' AND revision = 1").run('{"type":"StepDispatched","at":17000');
       const mistyped = { ...JSON.parse(succeeded('order-mistyped', 'reserveStock', 1).json), attempt: 'two' } as Record<string, unknown>;
-      db.prepare("INSERT INTO events (instance_id, revision, type, json, recorded_at) VALUES ('order-mistyped', 2, 'StepSucceeded', ?, ?)").run(
+      db.prepare(
+        "INSERT INTO events (stream, instance_id, revision, type, json, recorded_at) VALUES ((SELECT stream FROM instances WHERE instance_id = 'order-mistyped'), 'order-mistyped', 2, 'StepSucceeded', ?, ?)",
+      ).run(
         JSON.stringify(mistyped),
         t0,
       );

@@ -4,20 +4,21 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventStoreUnavailableError, noStream, type EventStore, type InstanceFilter, type SagaStatus } from '@sagaflow/core';
-import { openSqliteEventStore, sagaflowApplicationId, schemaVersion, listingQuery } from '@sagaflow/store-sqlite';
+import { openSqliteEventStore, sagaflowApplicationId, schemaVersion, listingQuery, type SqliteEventStoreOptions } from '@sagaflow/store-sqlite';
 
 import { appendOf, eventStoreContract, started, summaryAt, t0 } from './event-store.contract.js';
 import type { RacerReport } from './support/sqlite-append-racer.js';
+import { versionOneStore } from './support/version-one-store.js';
 import { openAtOnce, runScript } from './support/support-scripts.js';
 
 /** A fresh temporary directory, and the stores opened in it, closed and removed by `remove`. */
-async function scratch(): Promise<{ dir: string; open: (path: string) => EventStore; remove: () => Promise<void> }> {
+async function scratch(): Promise<{ dir: string; open: (path: string, options?: SqliteEventStoreOptions) => EventStore; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'sagaflow-sqlite-'));
   const stores: EventStore[] = [];
   return {
     dir,
-    open: (path) => {
-      const store = openSqliteEventStore(path);
+    open: (path, options) => {
+      const store = openSqliteEventStore(path, options);
       stores.push(store);
       return store;
     },
@@ -39,7 +40,7 @@ eventStoreContract('SQLite', async () => {
 
 describe('SQLite event store file', () => {
   let dir: string;
-  let open: (path: string) => EventStore;
+  let open: (path: string, options?: SqliteEventStoreOptions) => EventStore;
   let remove: () => Promise<void>;
   beforeEach(async () => {
     ({ dir, open, remove } = await scratch());
@@ -67,8 +68,8 @@ describe('SQLite event store file', () => {
       expect(db.pragma('application_id', { simple: true })).toBe(sagaflowApplicationId);
       expect(db.pragma('user_version', { simple: true })).toBe(schemaVersion);
       const columns = (table: string) => db.prepare<[], { name: string }>(`SELECT name FROM pragma_table_info('${table}')`).all().map((c) => c.name);
-      expect(columns('events')).toEqual(['position', 'instance_id', 'revision', 'type', 'json', 'recorded_at']);
-      expect(columns('instances')).toEqual(['instance_id', 'saga', 'version', 'status', 'state', 'current_step', 'attempts', 'revision', 'started_at', 'updated_at']);
+      expect(columns('events')).toEqual(['position', 'stream', 'instance_id', 'revision', 'type', 'json', 'recorded_at']);
+      expect(columns('instances')).toEqual(['stream', 'instance_id', 'saga', 'version', 'status', 'state', 'current_step', 'attempts', 'revision', 'started_at', 'updated_at']);
       // The acknowledged append is in the file, visible to any other connection.
       expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(1);
     });
@@ -118,6 +119,91 @@ describe('SQLite event store file', () => {
     raw(path, (db) => db.pragma(`user_version = ${schemaVersion + 1}`));
     expect(() => open(path)).toThrow(EventStoreUnavailableError);
     expect(() => open(path)).toThrow(new RegExp(`${escape(path)}.*schema version ${schemaVersion + 1} is newer.*\\(${schemaVersion}\\)`));
+  });
+
+  describe('written by schema version 1 (events keyed by the instance id)', () => {
+    it('moves its events and listing to version 2 on open, keeping positions, order and revisions', async () => {
+      const path = join(dir, 'v1.sqlite');
+      const instances = [
+        { id: 'f3a9c2e0-order', events: 3 },
+        { id: '0b71d4aa-order', events: 1 },
+        { id: '9e0c5b13-order', events: 2 },
+      ];
+      versionOneStore(path, instances);
+      const before = raw(path, (db) => db.prepare('SELECT position, instance_id AS instanceId, revision, type, json, recorded_at AS recordedAt FROM events ORDER BY position').all());
+
+      const told: string[] = [];
+      const store = open(path, { log: (line) => told.push(line) });
+      expect(told).toEqual([
+        `moving ${path} from schema version 1 to ${schemaVersion} (6 events; once, writes wait meanwhile)`,
+        expect.stringMatching(new RegExp(`^moved ${escape(path)} to schema version ${schemaVersion} in \\d+ ms$`)),
+      ]);
+      expect(await store.readAll(-1, 100)).toEqual(before);
+      for (const { id, events } of instances) {
+        expect((await store.readStream(id)).map((event) => event.revision)).toEqual([...Array(events).keys()]);
+        expect((await store.getInstance(id))?.revision).toBe(events - 1);
+      }
+      // Appends go on at the expected revision, after the last position the file had handed out.
+      const appended = await store.append(appendOf('0b71d4aa-order', 0, [started('0b71d4aa-order')]));
+      expect(appended).toEqual({ revision: 1, position: before.length + 1 });
+      await expect(store.append(appendOf('9e0c5b13-order', 0, [started('9e0c5b13-order')]))).rejects.toThrow('"9e0c5b13-order" is at revision 1, not 0');
+      raw(path, (db) => {
+        expect(db.pragma('user_version', { simple: true })).toBe(schemaVersion);
+        const streams = db.prepare<[], { stream: number; instanceId: string }>('SELECT stream, instance_id AS instanceId FROM instances ORDER BY stream').all();
+        expect(streams.map((row) => row.instanceId)).toEqual(instances.map((instance) => instance.id));
+        expect(db.prepare("SELECT count(*) FROM sqlite_schema WHERE name LIKE '%_v1'").pluck().get()).toBe(0);
+      });
+      // Opened again, it is current: nothing to move, nothing told.
+      open(path, { log: (line) => told.push(line) });
+      expect(told).toHaveLength(2);
+    });
+
+    it('is refused, naming the file and left as it was, when one of its events has no listing row', () => {
+      const path = join(dir, 'orphaned.sqlite');
+      versionOneStore(path, [{ id: 'order-1', events: 2 }], 'order-lost');
+      expect(() => open(path)).toThrow(EventStoreUnavailableError);
+      expect(() => open(path)).toThrow(new RegExp(`${escape(path)}.*1 of its events belong to no instance`));
+      raw(path, (db) => {
+        expect(db.pragma('user_version', { simple: true })).toBe(1);
+        expect(db.prepare('SELECT count(*) FROM events').pluck().get()).toBe(3);
+      });
+    });
+  });
+
+  it("keeps each instance's events through a purge by hand and a dump restored into a new file", async () => {
+    const path = join(dir, 'dumped.sqlite');
+    const store = open(path);
+    for (const id of ['order-old', 'order-a', 'order-b']) await store.append(appendOf(id, noStream, [started(id)]));
+    await store.append(appendOf('order-a', 0, [started('order-a')]));
+    await store.close();
+    // Finished instances deleted by hand, then the file copied as `sqlite3 .dump` restores it: row by row,
+    // column by column, so a rowid the table does not name is given anew (the `WHERE` keeps SQLite from
+    // copying the rows whole, rowids included).
+    const restored = join(dir, 'restored.sqlite');
+    raw(path, (db) => {
+      db.prepare("DELETE FROM events WHERE instance_id = 'order-old'").run();
+      db.prepare("DELETE FROM instances WHERE instance_id = 'order-old'").run();
+      db.prepare('ATTACH ? AS restored').run(restored);
+      const objects = db.prepare<[], { type: string; name: string; sql: string }>("SELECT type, name, sql FROM main.sqlite_schema WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' ORDER BY type DESC").all();
+      for (const { type, name, sql } of objects) {
+        db.exec(sql.replace(/^CREATE (TABLE|INDEX) (\w+)/u, 'CREATE $1 restored.$2'));
+        if (type === 'table') db.exec(`INSERT INTO restored.${name} SELECT * FROM main.${name} WHERE true`);
+      }
+      db.pragma(`restored.application_id = ${sagaflowApplicationId}`);
+      db.pragma(`restored.user_version = ${schemaVersion}`);
+    });
+    const copy = open(restored);
+    expect((await copy.readStream('order-a')).map((event) => [event.instanceId, event.revision])).toEqual([
+      ['order-a', 0],
+      ['order-a', 1],
+    ]);
+    expect((await copy.readStream('order-b')).map((event) => [event.instanceId, event.revision])).toEqual([['order-b', 0]]);
+    expect(await copy.append(appendOf('order-c', noStream, [started('order-c')]))).toMatchObject({ revision: 0 });
+    expect((await copy.readStream('order-c')).map((event) => event.instanceId)).toEqual(['order-c']);
+    raw(restored, (db) => {
+      const plan = db.prepare<[], { detail: string }>('EXPLAIN QUERY PLAN SELECT * FROM events WHERE stream = 2 ORDER BY revision').all().map((row) => row.detail);
+      expect(plan.join('\n')).toMatch(/USING INDEX sqlite_autoindex_events_1 \(stream=\?\)/);
+    });
   });
 
   it('commits a grouped append as one transaction visible to other connections at once', async () => {
@@ -222,3 +308,4 @@ const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\
 function runRacer(path: string, name: string, instances: readonly string[], rounds: number, startAt: number): Promise<RacerReport> {
   return runScript('sqlite-append-racer.ts', [path, name, instances.join(','), String(rounds), String(startAt)]).then((stdout) => JSON.parse(stdout) as RacerReport);
 }
+

@@ -14,9 +14,10 @@ export const maskStoreUrl = (url: string): string => url.replace(/\/\/([^:@/]+):
  * Opens the event store a URL names: `sqlite:<path>` (the default, `sqlite:.sagaflow/sagaflow.db`),
  * `esdb://host:2113?tls=false` (any EventStoreDB connection string; add `listing=<path>` to choose
  * the file of the instance listing's read model, default under `.sagaflow/`), or `memory:`
- * (nothing kept; for trials).
+ * (nothing kept; for trials). A SQLite file written by an earlier version is moved to this version's
+ * schema at open, told to `log` (default: standard error).
  */
-export async function openStore(url: string): Promise<EventStore> {
+export async function openStore(url: string, options: { readonly log?: (line: string) => void } = {}): Promise<EventStore> {
   const scheme = /^([a-z][a-z0-9+.-]*):/i.exec(url)?.[1]?.toLowerCase();
   switch (scheme) {
     case 'esdb':
@@ -35,7 +36,8 @@ export async function openStore(url: string): Promise<EventStore> {
     case 'sqlite': {
       const { path, thread } = sqliteLocation(url);
       try {
-        return thread ? await openThreadedSqliteEventStore(path) : openSqliteEventStore(path);
+        const log = options.log ?? ((line: string): void => void process.stderr.write(`${line}\n`));
+        return thread ? await openThreadedSqliteEventStore(path, { log }) : openSqliteEventStore(path, { log });
       } catch (error) {
         // The store's own error already names the file and what went wrong.
         if (error instanceof EventStoreUnavailableError) throw new OperationError(error.message);

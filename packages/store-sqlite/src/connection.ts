@@ -15,7 +15,7 @@ const inMemory = (path: string): boolean => path === ':memory:' || path === '';
  * commit survives power loss, and a busy timeout so a writer waits for another process's lock.
  * @throws EventStoreUnavailableError naming `path` when the file cannot be opened or is not a Sagaflow store.
  */
-export function openDatabase(path: string, busyTimeoutMs: number): Database.Database {
+export function openDatabase(path: string, busyTimeoutMs: number, log?: (line: string) => void): Database.Database {
   let db: Database.Database | undefined;
   let step = 'creating its directory';
   try {
@@ -28,7 +28,7 @@ export function openDatabase(path: string, busyTimeoutMs: number): Database.Data
     step = 'setting synchronous = FULL';
     db.pragma('synchronous = FULL');
     step = 'checking its schema';
-    prepareSchema(db, path);
+    prepareSchema(db, path, log);
     return db;
   } catch (error) {
     db?.close();

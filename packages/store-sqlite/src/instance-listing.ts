@@ -1,13 +1,7 @@
 import type { InstanceFilter } from '@sagaflow/core';
 
-/**
- * The listing table, one row per instance, with one index per filter shape of `listInstances`,
- * each ending in the listing order (updated_at, instance_id), so a page is an index range read,
- * never a scan and sort. Used by this store and by the EventStoreDB store's listing read model.
- */
-export const instancesTable = `
-  CREATE TABLE instances (
-    instance_id  TEXT    NOT NULL PRIMARY KEY,
+/** The listing's columns after the instance id, the same in this store's table and the EventStoreDB store's. */
+const listingColumns = `
     saga         TEXT    NOT NULL,
     version      INTEGER NOT NULL,
     status       TEXT    NOT NULL,
@@ -16,13 +10,35 @@ export const instancesTable = `
     attempts     INTEGER NOT NULL,
     revision     INTEGER NOT NULL,
     started_at   INTEGER NOT NULL,
-    updated_at   INTEGER NOT NULL
-  ) STRICT;
+    updated_at   INTEGER NOT NULL`;
+
+/**
+ * The listing's indexes, one per filter shape of `listInstances`, each ending in the listing order
+ * (updated_at, instance_id), so a page is an index range read, never a scan and sort.
+ */
+export const listingIndexes = `
   CREATE INDEX instances_by_update      ON instances (updated_at, instance_id);
   CREATE INDEX instances_by_saga        ON instances (saga, updated_at, instance_id);
   CREATE INDEX instances_by_status      ON instances (status, updated_at, instance_id);
   CREATE INDEX instances_by_saga_status ON instances (saga, status, updated_at, instance_id);
 `;
+
+/** The listing table, one row per instance, with its indexes: the EventStoreDB store's listing read model. */
+export const instancesTable = `
+  CREATE TABLE instances (
+    instance_id  TEXT    NOT NULL PRIMARY KEY,${listingColumns}
+  ) STRICT;
+  ${listingIndexes}`;
+
+/**
+ * This store's listing table (schema version 2), without its indexes: `stream`, the rowid under a name
+ * (so VACUUM keeps it), numbers the instances in order of creation and keys their events.
+ */
+export const streamInstancesTable = `
+  CREATE TABLE instances (
+    stream       INTEGER PRIMARY KEY,
+    instance_id  TEXT    NOT NULL UNIQUE,${listingColumns}
+  ) STRICT;`;
 
 /** Parameters bound to a listing query, by name. */
 export type ListingParams = Record<string, string | number>;

@@ -1,19 +1,25 @@
 import type Database from 'better-sqlite3';
 import { EventStoreUnavailableError } from '@sagaflow/core';
-import { instancesTable } from './instance-listing.js';
+import { listingIndexes, streamInstancesTable } from './instance-listing.js';
 
 /** Marks a SQLite file as a Sagaflow event store (`PRAGMA application_id`): "SAGF". */
 export const sagaflowApplicationId = 0x53414746;
 
 /** Version of the schema this code writes (`PRAGMA user_version`); raised by each migration. */
-export const schemaVersion = 1;
+export const schemaVersion = 2;
+
+/** One step of the schema: turns version `n - 1` into `n`, inside the transaction that stamps `n`. */
+type Migration = (db: Database.Database, path: string) => void;
 
 /**
  * Migrations by the version they lead to: `migrations[n - 1]` turns version `n - 1` into `n`.
- * Version 1 is the first schema, created on an empty file.
+ * Version 1 is the first schema, created on an empty file; version 2 keys each instance's events by its
+ * listing row's integer id instead of its text id ({@link streamKeyedEvents}).
  */
-const migrations: readonly string[] = [
-  `
+const migrations: readonly Migration[] = [
+  // Version 1 as it was created, verbatim: the tables' current definitions belong to the later versions.
+  (db) =>
+    db.exec(`
   CREATE TABLE events (
     position    INTEGER PRIMARY KEY AUTOINCREMENT,
     instance_id TEXT    NOT NULL,
@@ -24,9 +30,72 @@ const migrations: readonly string[] = [
     UNIQUE (instance_id, revision)
   ) STRICT;
 
-  ${instancesTable}
-  `,
+  CREATE TABLE instances (
+    instance_id  TEXT    NOT NULL PRIMARY KEY,
+    saga         TEXT    NOT NULL,
+    version      INTEGER NOT NULL,
+    status       TEXT    NOT NULL,
+    state        TEXT    NOT NULL,
+    current_step TEXT,
+    attempts     INTEGER NOT NULL,
+    revision     INTEGER NOT NULL,
+    started_at   INTEGER NOT NULL,
+    updated_at   INTEGER NOT NULL
+  ) STRICT;
+  CREATE INDEX instances_by_update      ON instances (updated_at, instance_id);
+  CREATE INDEX instances_by_saga        ON instances (saga, updated_at, instance_id);
+  CREATE INDEX instances_by_status      ON instances (status, updated_at, instance_id);
+  CREATE INDEX instances_by_saga_status ON instances (saga, status, updated_at, instance_id);
+  `),
+  streamKeyedEvents,
 ];
+
+/**
+ * Version 2: an instance's events are keyed by `(stream, revision)`, where `stream` numbers the instances
+ * in order of creation (the listing row's `INTEGER PRIMARY KEY`), instead of by `(instance_id, revision)`.
+ * Keyed by the instance id, every append wrote an index page wherever its id sorts: with random ids
+ * (UUIDs) a commit of a few dozen appends rewrote about as many index pages spread over the file. The
+ * instances in flight have recent stream numbers, so their entries now share the index's last pages.
+ * Events keep their positions and instances their order. Every event of a version-1 file has its listing
+ * row (both were written in one transaction); a file where one has none is refused, not migrated without it.
+ */
+function streamKeyedEvents(db: Database.Database, path: string): void {
+  const orphans = db.prepare<[], number>('SELECT count(*) FROM events WHERE instance_id NOT IN (SELECT instance_id FROM instances)').pluck().get() ?? 0;
+  if (orphans > 0) {
+    throw unusable(path, `${orphans} of its events belong to no instance of its listing, so it cannot be moved to schema version 2; restore it from a backup`);
+  }
+  db.exec(`
+  DROP INDEX instances_by_update;
+  DROP INDEX instances_by_saga;
+  DROP INDEX instances_by_status;
+  DROP INDEX instances_by_saga_status;
+  ALTER TABLE instances RENAME TO instances_v1;
+  ${streamInstancesTable}
+  INSERT INTO instances (stream, instance_id, saga, version, status, state, current_step, attempts, revision, started_at, updated_at)
+    SELECT rowid, instance_id, saga, version, status, state, current_step, attempts, revision, started_at, updated_at
+    FROM instances_v1 ORDER BY rowid;
+  ${listingIndexes}
+
+  ALTER TABLE events RENAME TO events_v1;
+  CREATE TABLE events (
+    position    INTEGER PRIMARY KEY AUTOINCREMENT,
+    stream      INTEGER NOT NULL,
+    instance_id TEXT    NOT NULL,
+    revision    INTEGER NOT NULL,
+    type        TEXT    NOT NULL,
+    json        TEXT    NOT NULL,
+    recorded_at INTEGER NOT NULL,
+    UNIQUE (stream, revision)
+  ) STRICT;
+  INSERT INTO events (position, stream, instance_id, revision, type, json, recorded_at)
+    SELECT e.position, i.stream, e.instance_id, e.revision, e.type, e.json, e.recorded_at
+    FROM events_v1 AS e JOIN instances AS i ON i.instance_id = e.instance_id
+    ORDER BY e.position;
+  UPDATE sqlite_sequence SET seq = max(seq, (SELECT seq FROM sqlite_sequence WHERE name = 'events_v1')) WHERE name = 'events';
+  DROP TABLE events_v1;
+  DROP TABLE instances_v1;
+  `);
+}
 
 /** A file that SQLite can open but that is not (or not yet understood as) a Sagaflow store. */
 const unusable = (path: string, why: string): EventStoreUnavailableError => new EventStoreUnavailableError(path, why);
@@ -43,11 +112,11 @@ const stampOf = (db: Database.Database): Stamp => ({
 
 /**
  * Checks that the open file is a Sagaflow store of a schema this code understands, creating the schema
- * on an empty file and migrating an older one. Runs under a write lock, so two processes opening a new
- * file at once create the schema once.
+ * on an empty file and migrating an older one (told to `log` as it begins and ends). Runs under a write
+ * lock, so two processes opening a new or older file at once create or migrate the schema once.
  * @throws EventStoreUnavailableError naming `path` if the file belongs to something else or has a newer schema.
  */
-export function prepareSchema(db: Database.Database, path: string): void {
+export function prepareSchema(db: Database.Database, path: string, log: (line: string) => void = () => undefined): void {
   // The stamp and, for an unstamped file, its objects are read in one read transaction (one snapshot):
   // read apart, another process creating the schema between the two reads made its tables look like
   // another application's.
@@ -60,9 +129,17 @@ export function prepareSchema(db: Database.Database, path: string): void {
   db.transaction(() => {
     const stamp = stampOf(db);
     check(db, path, stamp);
-    for (const migration of migrations.slice(stamp.version)) db.exec(migration);
+    if (isCurrent(stamp)) return;
+    const started = performance.now();
+    // An existing store (not one being created) is rewritten, which holds its write lock meanwhile: say so.
+    const events = stamp.version === 0 ? 0 : (db.prepare<[], number>('SELECT count(*) FROM events').pluck().get() ?? 0);
+    if (stamp.version > 0) {
+      log(`moving ${path} from schema version ${stamp.version} to ${schemaVersion} (${events} events; once, writes wait meanwhile)`);
+    }
+    for (const migration of migrations.slice(stamp.version)) migration(db, path);
     db.pragma(`application_id = ${sagaflowApplicationId}`);
     db.pragma(`user_version = ${schemaVersion}`);
+    if (stamp.version > 0) log(`moved ${path} to schema version ${schemaVersion} in ${Math.round(performance.now() - started)} ms`);
   }).immediate();
 }
 

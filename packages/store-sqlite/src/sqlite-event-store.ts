@@ -23,6 +23,11 @@ export interface SqliteEventStoreOptions {
   readonly busyTimeoutMs?: number;
   /** The clock stamping `recordedAt`, epoch milliseconds (default `Date.now`). */
   readonly now?: () => number;
+  /**
+   * Told when a file written by an earlier version is moved to this version's schema, as it begins and
+   * when it is done: once per file, at open, holding the file's write lock (seconds per million events).
+   */
+  readonly log?: (line: string) => void;
 }
 
 /** The listing row's columns, in the order the statements below bind them (the instance id last). */
@@ -46,22 +51,29 @@ const summaryColumns =
  */
 export function openSqliteEventStore(path: string, options: SqliteEventStoreOptions = {}): EventStore {
   const now = options.now ?? Date.now;
-  const db = openDatabase(path, options.busyTimeoutMs ?? defaultBusyTimeoutMs);
+  const db = openDatabase(path, options.busyTimeoutMs ?? defaultBusyTimeoutMs, options.log);
 
-  const lastRevision = db.prepare<[string], number>('SELECT max(revision) FROM events WHERE instance_id = ?').pluck();
+  const lastRevision = db.prepare<[string], number>('SELECT revision FROM instances WHERE instance_id = ?').pluck();
   const insertEvents = eventInserts(db);
   // The listing row carries the instance's revision, written in the same transaction as its events, so
   // claiming it checks the expected revision: a new instance's insert finds no row, a later append's update
-  // finds the row at the expected revision. Nothing changed means another writer was first.
-  const insertInstance = db.prepare<ListingRow>(
-    `INSERT INTO instances (saga, version, status, state, current_step, attempts, revision, started_at, updated_at, instance_id)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id) DO NOTHING`,
+  // finds the row at the expected revision. Nothing returned means another writer was first. The row's
+  // `stream` keys the instance's events (schema.ts: streamKeyedEvents).
+  const insertInstance = db
+    .prepare<ListingRow, number>(
+      `INSERT INTO instances (saga, version, status, state, current_step, attempts, revision, started_at, updated_at, instance_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (instance_id) DO NOTHING RETURNING stream`,
+    )
+    .pluck();
+  const updateInstance = db
+    .prepare<[...ListingRow, number], number>(
+      `UPDATE instances SET saga = ?, version = ?, status = ?, state = ?, current_step = ?, attempts = ?, revision = ?, started_at = ?, updated_at = ?
+     WHERE instance_id = ? AND revision = ? RETURNING stream`,
+    )
+    .pluck();
+  const selectStream = db.prepare<[string], RecordedEvent>(
+    `SELECT ${eventColumns} FROM events WHERE stream = (SELECT stream FROM instances WHERE instance_id = ?) ORDER BY revision`,
   );
-  const updateInstance = db.prepare<[...ListingRow, number]>(
-    `UPDATE instances SET saga = ?, version = ?, status = ?, state = ?, current_step = ?, attempts = ?, revision = ?, started_at = ?, updated_at = ?
-     WHERE instance_id = ? AND revision = ?`,
-  );
-  const selectStream = db.prepare<[string], RecordedEvent>(`SELECT ${eventColumns} FROM events WHERE instance_id = ? ORDER BY revision`);
   const selectAll = db.prepare<[number, number], RecordedEvent>(`SELECT ${eventColumns} FROM events WHERE position > ? ORDER BY position LIMIT ?`);
   const selectInstance = db.prepare<[string], InstanceSummary>(`SELECT ${summaryColumns} FROM instances WHERE instance_id = ?`);
   const listings = new Map<string, Database.Statement<[ListingParams], InstanceSummary>>();
@@ -70,12 +82,12 @@ export function openSqliteEventStore(path: string, options: SqliteEventStoreOpti
     const { instanceId, expectedRevision, events } = request;
     const { saga, version, status, state, currentStep, attempts, startedAt, updatedAt } = request.summary;
     const revision = expectedRevision + events.length;
-    const claimed =
+    const stream =
       expectedRevision === noStream
-        ? insertInstance.run(saga, version, status, state, currentStep, attempts, revision, startedAt, updatedAt, instanceId)
-        : updateInstance.run(saga, version, status, state, currentStep, attempts, revision, startedAt, updatedAt, instanceId, expectedRevision);
-    if (claimed.changes !== 1) return new WrongExpectedRevisionError(instanceId, expectedRevision, lastRevision.get(instanceId) ?? noStream);
-    const position = insertEvents(instanceId, expectedRevision + 1, events, now());
+        ? insertInstance.get(saga, version, status, state, currentStep, attempts, revision, startedAt, updatedAt, instanceId)
+        : updateInstance.get(saga, version, status, state, currentStep, attempts, revision, startedAt, updatedAt, instanceId, expectedRevision);
+    if (stream === undefined) return new WrongExpectedRevisionError(instanceId, expectedRevision, lastRevision.get(instanceId) ?? noStream);
+    const position = insertEvents(stream, instanceId, expectedRevision + 1, events, now());
     return { revision, position };
   };
 

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { WrongExpectedRevisionError } from '@sagaflow/core';
 import { EventStoreUnavailableError, type AppendRequest, type AppendResult, type EventStore, type InstanceFilter, type InstanceSummary, type RecordedEvent } from '@sagaflow/core';
+import { defaultBusyTimeoutMs, openDatabase } from './connection.js';
 import type { SqliteEventStoreOptions } from './sqlite-event-store.js';
 import { errorOf, type ErrorData, type StoreAnswer, type StoreCall } from './thread-protocol.js';
 
@@ -13,6 +14,8 @@ import { errorOf, type ErrorData, type StoreAnswer, type StoreCall } from './thr
  * @throws EventStoreUnavailableError naming `path` when the thread cannot open the file.
  */
 export async function openThreadedSqliteEventStore(path: string, options: Omit<SqliteEventStoreOptions, 'now'> = {}): Promise<EventStore> {
+  // A file written by an earlier version is moved to this schema here, where `log` is (no function goes to the thread).
+  if (options.log !== undefined) openDatabase(path, options.busyTimeoutMs ?? defaultBusyTimeoutMs, options.log).close();
   // From the compiled package the thread is store-thread.js; from the sources (tests, tsx) it is
   // store-thread.ts, which the thread loads through tsx (a thread does not inherit the loader hooks).
   const fromSources = import.meta.url.endsWith('.ts');

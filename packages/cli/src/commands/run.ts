@@ -158,7 +158,7 @@ Examples:
       await tracing?.shutdown();
     };
     const starting = async () => {
-      const store = await openStore(global.store);
+      const store = await openStore(global.store, { log: (line) => log.info(line) });
       opened.push(() => store.close());
       log.info('connecting to NATS');
       const connection = await connectNats({ ...natsSettings(global), name: 'sagaflow-engine' });
