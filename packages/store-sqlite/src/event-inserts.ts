@@ -5,9 +5,10 @@ import type { AppendRequest } from '@sagaflow/core';
 const rowsPerStatement = 8;
 
 /**
- * Inserts an append's events, numbered from `firstRevision`, with as few statements as possible: one
- * multi-row `INSERT` per up to {@link rowsPerStatement} events (a statement prepared once per row count),
- * instead of one statement per event. `stream` is the instance's number in the listing. Returns the position of the last event.
+ * Inserts an append's events, numbered from `firstRevision` in the instance's `stream` (its number in the
+ * listing), with as few statements as possible: one multi-row `INSERT` per up to {@link rowsPerStatement}
+ * events (a statement prepared once per row count), instead of one statement per event. Returns the
+ * position of the last event.
  */
 export function eventInserts(db: Database.Database): (stream: number, instanceId: string, firstRevision: number, events: AppendRequest['events'], recordedAt: number) => number {
   const statements: Database.Statement<unknown[]>[] = [];
