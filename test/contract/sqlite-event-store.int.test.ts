@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { EventStoreUnavailableError, noStream, type EventStore, type InstanceFilter, type SagaStatus } from '@sagaflow/core';
@@ -9,7 +11,8 @@ import { openSqliteEventStore, sagaflowApplicationId, schemaVersion, listingQuer
 import { appendOf, eventStoreContract, started, summaryAt, t0 } from './event-store.contract.js';
 import type { RacerReport } from './support/sqlite-append-racer.js';
 import { versionOneStore } from './support/version-one-store.js';
-import { openAtOnce, runScript } from './support/support-scripts.js';
+import { openAtOnce, runScript, supportScript } from './support/support-scripts.js';
+import { runNode } from '../support/cli.js';
 
 /** A fresh temporary directory, and the stores opened in it, closed and removed by `remove`. */
 async function scratch(): Promise<{ dir: string; open: (path: string, options?: SqliteEventStoreOptions) => EventStore; remove: () => Promise<void> }> {
@@ -156,6 +159,24 @@ describe('SQLite event store file', () => {
       // Opened again, it is current: nothing to move, nothing told.
       open(path, { log: (line) => told.push(line) });
       expect(told).toHaveLength(2);
+    });
+
+    it('is moved by a process that waits, past its busy timeout, for another holding the write lock', async () => {
+      const path = join(dir, 'locked.sqlite');
+      versionOneStore(path, [{ id: 'order-1', events: 2 }]);
+      // Another process holds the file's write lock for a second, as one moving a large file does.
+      const holder = new Database(path);
+      holder.exec('BEGIN IMMEDIATE');
+      const opening = runNode(['--import', 'tsx', supportScript('sqlite-store-open.ts'), path, '50']);
+      // Released a second after the other process began to open the file: twenty times its busy timeout.
+      while (!existsSync(`${path}.opening`)) await sleep(20);
+      await sleep(1000);
+      holder.exec('COMMIT');
+      holder.close();
+      const run = await opening;
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(new RegExp(`^moving ${escape(path)} from schema version 1 to ${schemaVersion} \\(2 events; once, writes wait meanwhile\\)\nmoved .*\nopened\n$`));
     });
 
     it('is refused, naming the file and left as it was, when one of its events has no listing row', () => {

@@ -7,6 +7,12 @@ import { prepareSchema } from './schema.js';
 /** How long a write waits for another connection's lock by default, in milliseconds. */
 export const defaultBusyTimeoutMs = 5_000;
 
+/**
+ * How long opening a file waits for another process that holds its write lock while creating the schema
+ * or moving the file to this version's (at least): ten minutes, a move of over a hundred million events.
+ */
+export const schemaLockWaitMs = 600_000;
+
 const inMemory = (path: string): boolean => path === ':memory:' || path === '';
 
 /**
@@ -28,7 +34,11 @@ export function openDatabase(path: string, busyTimeoutMs: number, log?: (line: s
     step = 'setting synchronous = FULL';
     db.pragma('synchronous = FULL');
     step = 'checking its schema';
+    // Another process may be creating the schema or moving the file to this version's, holding the write
+    // lock for seconds per million events: the check waits for it longer than a commit is waited for.
+    db.pragma(`busy_timeout = ${Math.max(busyTimeoutMs, schemaLockWaitMs)}`);
     prepareSchema(db, path, log);
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
     return db;
   } catch (error) {
     db?.close();

@@ -19,7 +19,11 @@ import { listingQuery, type ListingParams } from './instance-listing.js';
 
 /** Options of {@link openSqliteEventStore}. */
 export interface SqliteEventStoreOptions {
-  /** How long a write waits for another connection's or process's lock, in milliseconds (default 5000). */
+  /**
+   * How long a write waits for another connection's or process's lock, in milliseconds (default 5000).
+   * Opening the file waits longer, up to ten minutes, for a process creating its schema or moving it to
+   * this version's.
+   */
   readonly busyTimeoutMs?: number;
   /** The clock stamping `recordedAt`, epoch milliseconds (default `Date.now`). */
   readonly now?: () => number;
