@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { EventStoreUnavailableError } from '@sagaflow/core';
-import { listingIndexes, streamInstancesTable } from './instance-listing.js';
+import { instancesTable, listingIndexes, streamInstancesTable } from './instance-listing.js';
 
 /** Marks a SQLite file as a Sagaflow event store (`PRAGMA application_id`): "SAGF". */
 export const sagaflowApplicationId = 0x53414746;
@@ -16,10 +16,13 @@ type Migration = (db: Database.Database, path: string) => void;
  * Version 1 is the first schema, created on an empty file; version 2 keys each instance's events by its
  * listing row's integer id instead of its text id ({@link streamKeyedEvents}).
  */
-const migrations: readonly Migration[] = [
-  // Version 1 as it was created, verbatim: the tables' current definitions belong to the later versions.
-  (db) =>
-    db.exec(`
+const migrations: readonly Migration[] = [(db) => db.exec(versionOneSchema), streamKeyedEvents];
+
+/**
+ * The schema version 1 created: the events keyed by the instance id, and the listing table as the
+ * EventStoreDB store's listing read model still has it ({@link instancesTable}).
+ */
+export const versionOneSchema = `
   CREATE TABLE events (
     position    INTEGER PRIMARY KEY AUTOINCREMENT,
     instance_id TEXT    NOT NULL,
@@ -30,25 +33,8 @@ const migrations: readonly Migration[] = [
     UNIQUE (instance_id, revision)
   ) STRICT;
 
-  CREATE TABLE instances (
-    instance_id  TEXT    NOT NULL PRIMARY KEY,
-    saga         TEXT    NOT NULL,
-    version      INTEGER NOT NULL,
-    status       TEXT    NOT NULL,
-    state        TEXT    NOT NULL,
-    current_step TEXT,
-    attempts     INTEGER NOT NULL,
-    revision     INTEGER NOT NULL,
-    started_at   INTEGER NOT NULL,
-    updated_at   INTEGER NOT NULL
-  ) STRICT;
-  CREATE INDEX instances_by_update      ON instances (updated_at, instance_id);
-  CREATE INDEX instances_by_saga        ON instances (saga, updated_at, instance_id);
-  CREATE INDEX instances_by_status      ON instances (status, updated_at, instance_id);
-  CREATE INDEX instances_by_saga_status ON instances (saga, status, updated_at, instance_id);
-  `),
-  streamKeyedEvents,
-];
+  ${instancesTable}
+  `;
 
 /**
  * Version 2: an instance's events are keyed by `(stream, revision)`, where `stream` numbers the instances

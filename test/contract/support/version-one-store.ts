@@ -1,6 +1,7 @@
 /** A store of schema version 1 (events keyed by the instance id), the fixture of the migration tests. */
 import Database from 'better-sqlite3';
 import { sagaflowApplicationId } from '@sagaflow/store-sqlite';
+import { versionOneSchema } from '../../../packages/store-sqlite/src/schema.js';
 import { started, t0 } from '../event-store.contract.js';
 
 /**
@@ -33,33 +34,3 @@ export function versionOneStore(path: string, instances: readonly { id: string; 
     db.close();
   }
 }
-
-
-/** The schema version 1 created, as it was: the fixture of the migration tests. */
-const versionOneSchema = `
-  CREATE TABLE events (
-    position    INTEGER PRIMARY KEY AUTOINCREMENT,
-    instance_id TEXT    NOT NULL,
-    revision    INTEGER NOT NULL,
-    type        TEXT    NOT NULL,
-    json        TEXT    NOT NULL,
-    recorded_at INTEGER NOT NULL,
-    UNIQUE (instance_id, revision)
-  ) STRICT;
-  CREATE TABLE instances (
-    instance_id  TEXT    NOT NULL PRIMARY KEY,
-    saga         TEXT    NOT NULL,
-    version      INTEGER NOT NULL,
-    status       TEXT    NOT NULL,
-    state        TEXT    NOT NULL,
-    current_step TEXT,
-    attempts     INTEGER NOT NULL,
-    revision     INTEGER NOT NULL,
-    started_at   INTEGER NOT NULL,
-    updated_at   INTEGER NOT NULL
-  ) STRICT;
-  CREATE INDEX instances_by_update      ON instances (updated_at, instance_id);
-  CREATE INDEX instances_by_saga        ON instances (saga, updated_at, instance_id);
-  CREATE INDEX instances_by_status      ON instances (status, updated_at, instance_id);
-  CREATE INDEX instances_by_saga_status ON instances (saga, status, updated_at, instance_id);
-`;
