@@ -26,6 +26,11 @@ node --import tsx bench/profile-summary.ts FILE.cpuprofile... [--top 25]    self
   --top 25    functions listed per profile
 `;
 const bench = { name: 'profile-summary', help: 'node --import tsx bench/profile-summary.ts --help' };
+// `… | head` closes the pipe before the summary ends: that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 const { values, positionals } = readOptions(bench, usage, () => parseArgs({ allowPositionals: true, options: { top: { type: 'string', default: '25' } } }));
 const top = wholeNumber(bench, 'top', values.top, 1);
 if (positionals.length === 0) refuse(bench, 'name at least one .cpuprofile file');
