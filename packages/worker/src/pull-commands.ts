@@ -1,4 +1,4 @@
-import type { Consumer, JsMsg } from '@nats-io/jetstream';
+import type { Consumer, ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import { handBack } from './handler-gate.js';
 import type { Slots } from './slots.js';
 
@@ -40,7 +40,7 @@ export async function pullCommands(scope: PullScope): Promise<void> {
     let received = 0;
     try {
       const messages = await consumer.fetch({ max_messages: granted, expires: granted === 1 ? idlePullExpiresMs : pullExpiresMs });
-      const stop = (): void => messages.stop();
+      const stop = (): void => endPull(messages);
       signal.addEventListener('abort', stop, { once: true });
       if (signal.aborted) stop();
       try {
@@ -66,6 +66,29 @@ export async function pullCommands(scope: PullScope): Promise<void> {
     }
     size = nextPullSize(granted, received, scope.maxBatch);
   }
+}
+
+/**
+ * Ends a pull when the worker stops, without losing what is on its way. nats.js's `stop()` unsubscribes at
+ * once, so a command the server had sent before it learned of that was dropped on arrival, and waited out
+ * the ack wait (30 s) before another worker got it. Draining the pull's subscription instead (unsubscribe,
+ * then a round trip to the server) still delivers such commands, which the pull loop hands back; nats.js then
+ * ends the pull itself. `ConsumerMessages` offers no drain, so the subscription is reached by the name
+ * nats.js gives it; without one (another nats.js), or if the drain fails, the pull is stopped as before.
+ */
+export function endPull(messages: ConsumerMessages): void {
+  const subscription = (messages as unknown as { readonly sub?: Partial<Drainable> }).sub;
+  if (typeof subscription?.drain !== 'function' || typeof subscription.isClosed !== 'function' || subscription.isClosed()) {
+    messages.stop();
+    return;
+  }
+  subscription.drain().catch(() => messages.stop());
+}
+
+/** What {@link endPull} needs of a nats.js subscription. */
+interface Drainable {
+  drain(): Promise<void>;
+  isClosed(): boolean;
 }
 
 /**

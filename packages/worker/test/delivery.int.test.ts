@@ -1,9 +1,10 @@
 /** Delivery guarantees: heartbeats, redelivery after a failed reply or a crash, stop, concurrency. */
-import type { NatsConnection } from '@nats-io/transport-node';
+import { connect, type NatsConnection } from '@nats-io/transport-node';
 import type { Registry } from 'prom-client';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, inject, it } from 'vitest';
 import { createMetricsRegistry, type WorkerContext } from '@sagaflow/worker';
 import { chargePayment, createShipment, reserveInventory } from '../../../sagas/order-fulfilment.saga.js';
+import { delayingProxy } from './support/delaying-proxy.js';
 import { commandOf, eventually, openHarness, sleep, type Harness } from './support/harness.js';
 
 let h: Harness;
@@ -164,6 +165,38 @@ describe('delivery', () => {
     next.step(reserveInventory, () => ({ reservationId: 'next' }));
     await next.start();
     expect((await h.replyTo(last)).outcome).toEqual({ ok: true, reply: { reservationId: 'next' } });
+  });
+
+  it('hands back a command the server sent to a pull just as the worker stopped, instead of losing it for the ack wait', async () => {
+    // The stopping worker's connection goes through a proxy that holds what the server sends for a while:
+    // the command is on its way when the worker stops, as it can be at any moment on a real network.
+    const proxy = await delayingProxy(inject('natsUrl'), 200);
+    const connection = await connect({ servers: proxy.url, name: `worker-test-${h.namespace}-delayed` });
+    try {
+      const stopping = await h.worker({ connection });
+      stopping.step(reserveInventory, () => ({ reservationId: 'stopping' }));
+      await stopping.start();
+      const consumer = h.names.operationConsumer('order-fulfilment', 'reserveInventory');
+      const info = () => h.jsm.consumers.info(h.names.streams.commands, consumer);
+      await eventually(async () => ((await info()).num_waiting > 0 ? true : undefined), "the stopping worker's pull on the server");
+
+      const effect = reserve('in-transit');
+      await h.dispatch(effect);
+      await eventually(async () => ((await info()).num_ack_pending === 1 ? true : undefined), 'the command sent to that pull');
+      await stopping.stop();
+      expect((await info()).config.ack_wait).toBe(30_000_000_000);
+
+      // Received after the stop began and handed back, the command goes to the next worker at once, not once the
+      // ack wait (30 s) has ended for a worker that is gone.
+      const next = await h.worker();
+      next.step(reserveInventory, () => ({ reservationId: 'next' }));
+      await next.start();
+      const reply = await eventually(() => h.replies.find((r) => r.effectId === effect.id), 'the reply from the next worker', 5_000);
+      expect(reply.outcome).toEqual({ ok: true, reply: { reservationId: 'next' } });
+    } finally {
+      await connection.close();
+      await proxy.close();
+    }
   });
 
   it('hands back the command of a handler that gives up on stop, without replying a failure', async () => {
