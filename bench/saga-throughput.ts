@@ -38,7 +38,7 @@ import { machineFacts, writeResultsFile } from './results-file.js';
 import { peersFromFiles, readmePeers, type PeerFigures } from './peers.js';
 import { measureCommitFloor, type CommitFloor } from './commit-floor.js';
 import { curveTable, targetLines, type CurvePoint } from './targets.js';
-import type { Order } from './steps.js';
+import { instanceIdForms, type Order } from './steps.js';
 
 const usage = `
 npm run bench [-- OPTIONS]    the standard saga workload through Sagaflow and the transport baseline
@@ -169,7 +169,7 @@ const settings = {
   runs: num('runs', 1, 3, 1),
   warmup: num('warmup', 0, 200, 50),
   deadlineS: num('deadlineS', 1, 60, 60),
-  ids: oneOf(bench, 'ids', values.ids, ['sequential', 'uuid'] as const),
+  ids: oneOf(bench, 'ids', values.ids, instanceIdForms),
   c1: { n: num('c1-n', 0, 300, 50), warmup: num('c1-warmup', 0, 50, 10), runs: num('c1-runs', 1, 3, 1) },
   store: values.store ?? null,
   workerConcurrency: values['worker-concurrency'] === undefined ? null : num('worker-concurrency', 1, 100, 100),

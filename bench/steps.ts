@@ -29,10 +29,12 @@ export const releaseInventory = (_order: Order, reservation: { reservationId: st
 export const refundPayment = (_order: Order, payment: { paymentId: string; amount: number }) => ({ refunded: payment.paymentId, amount: payment.amount });
 
 /**
- * How the bench names saga instances: `sequential` ids, numbered as the sagas start (the peers' harness
- * names them so), or random `uuid`s, as applications commonly name them.
+ * How the bench names saga instances (`--ids`): `sequential` ids, numbered as the sagas start (the peers'
+ * harness names them so), or random `uuid`s, as applications commonly name them.
  */
-export type InstanceIds = 'sequential' | 'uuid';
+export const instanceIdForms = ['sequential', 'uuid'] as const;
+/** One of {@link instanceIdForms}. */
+export type InstanceIds = (typeof instanceIdForms)[number];
 
 /** The order payload of saga `i` of a run; its id, which names the saga instance, as `ids` says. */
 export const makeOrder = (runTag: string, i: number, failShipment: boolean, ids: InstanceIds = 'sequential'): Order => ({

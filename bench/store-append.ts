@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import type { AppendRequest } from '@sagaflow/core';
 import { openSqliteEventStore } from '@sagaflow/store-sqlite';
 import { appendsOfSaga } from './saga-appends.js';
-import type { InstanceIds } from './steps.js';
+import { instanceIdForms, type InstanceIds } from './steps.js';
 import { benchOf, listOf, oneOf, readOptions, wholeNumber } from './options.js';
 
 const usage = `
@@ -99,7 +99,7 @@ const inFlight = wholeNumber(bench, 'in-flight', values['in-flight'], 1);
 const batch = wholeNumber(bench, 'batch', values.batch, 1);
 const pauseMs = wholeNumber(bench, 'pause-ms', values['pause-ms'], 0);
 const workloads = listOf(bench, 'workloads', values.workloads, ['W1', 'W2']);
-const ids = oneOf(bench, 'ids', values.ids, ['sequential', 'uuid'] as const);
+const ids = oneOf(bench, 'ids', values.ids, instanceIdForms);
 for (const workload of workloads) {
   const sagas = Array.from({ length: count }, (_, index) => appendsOfSaga(index, workload === 'W2', ids));
   await run(workload, sagas, inFlight, batch, pauseMs, ids);

@@ -198,7 +198,8 @@ export function createWorker<I>(options: WorkerOptions<I>): Worker<I> {
         slots.close();
         handlers.close();
         await Promise.allSettled(pulls);
-        // Until the server has our unsubscriptions, it may still hand a command to a pull request of ours.
+        // Until the server has our unsubscriptions, it may still hand a command to a pull request of ours. A
+        // drained pull (endPull) settled after its round trip; one stopped without a drain needs this one.
         if (pulls.length > 0) await connection.flush().catch(() => undefined);
         while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
         // The acknowledgements of the last commands are queued with the publisher's writes.
